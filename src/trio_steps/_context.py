@@ -1,0 +1,292 @@
+"""What a running step gets: its context, and the record executors fill in.
+
+:class:`StepContext` is the public face a Python step sees.
+:class:`StepRun` is the engine's per-run record that every executor (Python
+or shell) writes to; the engine publishes it per R4.1 or defers it per R5.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Final, Protocol, final
+
+import trio
+
+if TYPE_CHECKING:
+    from ._job import Step
+
+__all__ = ["StepContext", "StepFailed", "StepRun"]
+
+#: Streams a ``step-output`` event can name.
+STREAMS: Final = ("stdout", "stderr", "log")
+
+
+class StepFailed(Exception):
+    """Raised by an executor when a step fails in a way it can explain.
+
+    Args:
+        message: One line for the report and the log.
+        exit_code: The process exit code, if there was one.
+    """
+
+    def __init__(self, message: str, *, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+class _Sink(Protocol):
+    def output(self, run: StepRun, line: str, stream: str) -> None: ...
+    def signal_sent(self, run: StepRun, signal: str) -> None: ...
+    def grace_expired(self, run: StepRun, which: str) -> None: ...
+    def add_mask(self, value: str) -> None: ...
+
+
+@final
+class StepRun:
+    """The mutable record of one running step, shared with its executor.
+
+    Executors read what the step was asked to do (already interpolated) and
+    write what it produced. Nothing here is visible to other steps until the
+    engine publishes it.
+    """
+
+    __slots__ = (
+        "_sink",
+        "annotations",
+        "env",
+        "env_changes",
+        "exit_code",
+        "failure",
+        "id",
+        "interrupt_grace",
+        "log_path",
+        "name",
+        "outputs",
+        "path",
+        "path_added",
+        "script",
+        "shell",
+        "state",
+        "step",
+        "steps",
+        "summary",
+        "terminate_grace",
+        "working_directory",
+        "workspace",
+    )
+
+    def __init__(
+        self,
+        *,
+        sink: _Sink,
+        step: Step,
+        id: str,
+        name: str,
+        env: Mapping[str, str],
+        steps: Mapping[str, Any],
+        path: tuple[str, ...],
+        script: str | None,
+        shell: str | None,
+        working_directory: str | None,
+        workspace: str,
+        interrupt_grace: float,
+        terminate_grace: float,
+        log_path: str | None = None,
+    ) -> None:
+        self._sink = sink
+        self.step = step
+        self.id = id
+        self.name = name
+        self.env = env
+        self.steps = steps
+        self.path = path
+        self.script = script
+        self.shell = shell
+        self.working_directory = working_directory
+        self.workspace = workspace
+        self.interrupt_grace = interrupt_grace
+        self.terminate_grace = terminate_grace
+        self.log_path = log_path
+        self.outputs: dict[str, str] = {}
+        self.env_changes: dict[str, str] = {}
+        self.path_added: list[str] = []
+        self.annotations: list[tuple[str, str]] = []
+        self.summary: str | None = None
+        self.exit_code: int | None = None
+        #: Set when the step broke a rule that must fail it even if its code
+        #: swallowed the exception (for example a non-string output value).
+        self.failure: str | None = None
+        #: The ``save-state`` values of a shell step.
+        self.state: dict[str, str] = {}
+
+    # What executors report as it happens.
+    def output(self, line: str, stream: str = "log") -> None:
+        """Record one line of the step's log and emit a ``step-output`` event."""
+        self._sink.output(self, line, stream)
+
+    def signal_sent(self, signal: str) -> None:
+        """Record that ``signal`` (``"SIGINT"`` …) was sent to the step."""
+        self._sink.signal_sent(self, signal)
+
+    def grace_expired(self, which: str) -> None:
+        """Record that a grace period (``interrupt``/``terminate``) ran out."""
+        self._sink.grace_expired(self, which)
+
+    def add_mask(self, value: str) -> None:
+        """Mask ``value`` in every later log line, event and error of the job."""
+        self._sink.add_mask(value)
+
+    # What executors produce.
+    def set_output(self, name: str, value: str) -> None:
+        """Set an output, published per R4.1/R5.2."""
+        self.outputs[name] = value
+
+    def set_env(self, name: str, value: str) -> None:
+        """Set a job env variable for later steps, published per R4.1/R5.2."""
+        self.env_changes.pop(name, None)
+        self.env_changes[name] = value
+
+    def add_path(self, entry: str) -> None:
+        """Add a job path entry, published per R4.1/R5.2."""
+        self.path_added.append(entry)
+
+    def annotate(self, level: str, message: str) -> None:
+        """Record an annotation (``notice``, ``warning`` or ``error``)."""
+        self.annotations.append((level, message))
+        self.output(f"{level.capitalize()}: {message}", "log")
+
+
+def _check_str(what: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a string, not {type(value).__name__}")
+    return value
+
+
+@final
+class StepContext:
+    """What a Python step receives: its view of the job and ways to write.
+
+    Outputs, env changes and path entries a step writes reach later steps
+    when the step ends (foreground, R4.1) or when it is flushed
+    (background, R5).
+
+    Attributes:
+        id: The step id.
+        name: The display name.
+        env: The environment the step runs with (job env, then step env).
+        steps: The steps it may see (R5.1), by id, ignoring case.
+        path: Job path entries, highest precedence first.
+        workspace: The job's workspace directory.
+    """
+
+    __slots__ = ("_nursery", "_run")
+
+    def __init__(self, run: StepRun, nursery: trio.Nursery) -> None:
+        self._run = run
+        self._nursery = nursery
+
+    @property
+    def id(self) -> str:
+        """The step id."""
+        return self._run.id
+
+    @property
+    def name(self) -> str:
+        """The display name."""
+        return self._run.name
+
+    @property
+    def env(self) -> Mapping[str, str]:
+        """The environment the step runs with."""
+        return self._run.env
+
+    @property
+    def steps(self) -> Mapping[str, Any]:
+        """The steps this step may see, as :class:`~trio_steps.StepView`."""
+        return self._run.steps
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        """Job path entries, highest precedence first."""
+        return self._run.path
+
+    @property
+    def workspace(self) -> str:
+        """The job's workspace directory."""
+        return self._run.workspace
+
+    def log(self, line: str) -> None:
+        """Write a line to the step's log (a ``step-output`` event)."""
+        for part in str(line).splitlines() or [""]:
+            self._run.output(part, "log")
+
+    def set_output(self, name: str, value: str) -> None:
+        """Set the output ``name`` (``steps.<id>.outputs.<name>``).
+
+        Raises:
+            TypeError: ``name`` or ``value`` is not a string; the step fails
+                even if the exception is caught.
+        """
+        try:
+            _check_str("output name", name)
+            _check_str(f"output {name!r} value", value)
+        except TypeError as exc:
+            self._run.failure = self._run.failure or str(exc)
+            raise
+        self._run.set_output(name, value)
+
+    def set_env(self, name: str, value: str) -> None:
+        """Set ``name`` in the job env for later steps.
+
+        Raises:
+            TypeError: ``name`` or ``value`` is not a string (the step fails).
+        """
+        try:
+            _check_str("env name", name)
+            _check_str(f"env {name!r} value", value)
+            if not name or "=" in name:
+                raise TypeError(f"env name {name!r} must be non-empty without '='")
+        except TypeError as exc:
+            self._run.failure = self._run.failure or str(exc)
+            raise
+        self._run.set_env(name, value)
+
+    def add_path(self, path: str) -> None:
+        """Put ``path`` at the front of the job path for later steps.
+
+        Raises:
+            TypeError: ``path`` is not a string (the step fails).
+        """
+        try:
+            _check_str("path entry", path)
+        except TypeError as exc:
+            self._run.failure = self._run.failure or str(exc)
+            raise
+        self._run.add_path(path)
+
+    def notice(self, message: str) -> None:
+        """Record a notice annotation."""
+        self._run.annotate("notice", str(message))
+
+    def warning(self, message: str) -> None:
+        """Record a warning annotation."""
+        self._run.annotate("warning", str(message))
+
+    def error(self, message: str) -> None:
+        """Record an error annotation (it does not fail the step by itself)."""
+        self._run.annotate("error", str(message))
+
+    def add_mask(self, value: str) -> None:
+        """Mask ``value`` in every later log line, event and error of the job."""
+        self._run.add_mask(_check_str("mask", value))
+
+    def start_soon(
+        self, fn: Callable[..., Awaitable[object]], *args: object, name: str | None = None
+    ) -> None:
+        """Start a task that belongs to this step.
+
+        The step ends when its own code and every task it started have ended;
+        stopping the step cancels them all.
+        """
+        self._nursery.start_soon(fn, *args, name=name)
