@@ -1,35 +1,1076 @@
-"""The engine (being written)."""
+"""The engine: the main sequence, job status, stopping and flushing.
+
+One :class:`JobRunner` runs one job. The main sequence is a single task
+that walks the plan (SPEC §4); every step's code runs in a task of its own,
+inside its own :class:`trio.CancelScope`, in the job's nursery, so that a
+stop (R6.3) is a cancel of that scope and nothing of the job outlives
+:meth:`JobRunner.run` (I5). Timed decisions go through a
+:class:`~trio_steps._timekeeper.Timekeeper` so that simultaneous events are
+resolved in a fixed order (``docs/source/timing.rst``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import enum
+import heapq
+import os
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import IO, Any, Final, final
 
-from ._events import Event
-from ._job import Job
-from ._results import JobReport
+import trio
+
+from ._background import Slots
+from ._context import StepFailed, StepRun
+from ._events import NO_DATA, Event, EventKind
+from ._job import Job, PlannedStep, Step
+from ._python_step import run_python
+from ._results import (
+    CaseInsensitiveMapping,
+    JobReport,
+    Result,
+    StepReport,
+    merge_results,
+)
+from ._status import CONTEXT_NAMES, Status, StepsView, StepView, success
+from ._timekeeper import Timekeeper, Timer
+
+__all__ = ["LOG_TAIL", "JobRunner", "run_job"]
+
+#: How many of its last log lines a step keeps in memory (in
+#: :attr:`StepReport.log` and as ``step-output`` events of the report).
+#: Subscribers and log files see every line.
+LOG_TAIL: Final = 1000
+
+_MASK: Final = "***"
 
 
+class _State(enum.Enum):
+    WAITING = "waiting"  # its turn has not come
+    QUEUED = "queued"  # launched, no slot yet
+    RUNNING = "running"  # code running (or a control step waiting)
+    DONE = "done"  # outcome and conclusion set
+
+
+class _Reason(enum.StrEnum):
+    CANCEL = "cancel"
+    JOB = "job"
+    TIMEOUT = "timeout"
+    HARD_STOP = "hard-stop"
+
+
+@final
+class _Record:
+    """The runtime state of one planned step."""
+
+    __slots__ = (
+        "abandoned",
+        "completed_by",
+        "conclusion",
+        "done",
+        "engine",
+        "error",
+        "exit_code",
+        "explicitly_canceled",
+        "finished_at",
+        "flushed",
+        "frozen",
+        "launched",
+        "log",
+        "log_file",
+        "name",
+        "outcome",
+        "outputs",
+        "plan",
+        "queued_at",
+        "run",
+        "scope",
+        "started_at",
+        "state",
+        "stop_reason",
+        "timed_out",
+        "timer",
+    )
+
+    def __init__(self, engine: JobRunner, plan: PlannedStep) -> None:
+        self.engine = engine
+        self.plan = plan
+        self.name = plan.name
+        self.state = _State.WAITING
+        self.outcome: Result | None = None
+        self.conclusion: Result | None = None
+        self.queued_at: float | None = None
+        self.started_at: float | None = None
+        self.finished_at: float | None = None
+        self.completed_by: str | None = None
+        self.explicitly_canceled = False
+        self.timed_out = False
+        self.abandoned = False
+        self.launched = False
+        self.flushed = False
+        self.exit_code: int | None = None
+        self.error: str | None = None
+        self.stop_reason: _Reason | None = None
+        self.scope: trio.CancelScope | None = None
+        self.done: trio.Event | None = None
+        self.timer: Timer | None = None
+        self.run: StepRun | None = None
+        # What a background step saw at launch (R4.2): env, steps seq, path,
+        # and the interpolated fields.
+        self.frozen: tuple[Any, ...] | None = None
+        self.outputs: Mapping[str, str] | None = None
+        self.log: deque[tuple[int, int, Event]] | None = None
+        self.log_file: IO[str] | None = None
+
+    @property
+    def queued(self) -> bool:
+        return self.state is _State.QUEUED
+
+    def done_event(self) -> trio.Event:
+        if self.done is None:
+            self.done = trio.Event()
+            if self.state is _State.DONE:
+                self.done.set()
+        return self.done
+
+    # The sink protocol of StepRun (_context._Sink).
+    def output(self, run: StepRun, line: str, stream: str) -> None:
+        self.engine._output(self, line, stream)
+
+    def signal_sent(self, run: StepRun, signal: str) -> None:
+        self.engine._emit(EventKind.SIGNAL_SENT, self.plan.id, {"signal": signal})
+
+    def grace_expired(self, run: StepRun, which: str) -> None:
+        self.engine._emit(EventKind.GRACE_EXPIRED, self.plan.id, {"grace": which})
+
+    def add_mask(self, value: str) -> None:
+        self.engine._add_mask(value)
+
+
+def _describe_exception(exc: BaseException) -> str:
+    """One line naming what went wrong, groups flattened."""
+    if isinstance(exc, BaseExceptionGroup):
+        return "; ".join(_describe_exception(e) for e in exc.exceptions)
+    if isinstance(exc, StepFailed):
+        return exc.message
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _find_step_failed(exc: BaseException) -> StepFailed | None:
+    if isinstance(exc, StepFailed):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _find_step_failed(inner)
+            if found is not None:
+                return found
+    return None
+
+
+def _is_fatal(exc: BaseException) -> bool:
+    """Whether ``exc`` is (or contains) KeyboardInterrupt/SystemExit (R6.5)."""
+    if isinstance(exc, KeyboardInterrupt | SystemExit):
+        return True
+    if isinstance(exc, BaseExceptionGroup):
+        return any(_is_fatal(e) for e in exc.exceptions)
+    return False
+
+
+def _default_github(job: Job, workspace: str) -> dict[str, object]:
+    run_id = str(int(time.time() * 1000))
+    github: dict[str, object] = {
+        "workspace": workspace,
+        "event_name": "push",
+        "repository": "",
+        "repository_owner": "",
+        "sha": "",
+        "ref": "",
+        "ref_name": "",
+        "run_id": run_id,
+        "run_number": "1",
+        "run_attempt": "1",
+        "actor": os.environ.get("USER", ""),
+        "job": job.name or "",
+        "action": "",
+        "server_url": "",
+        "event": {},
+    }
+    github.update(job.github)
+    return github
+
+
+def _runner_context() -> dict[str, object]:
+    return {
+        "os": {"linux": "Linux", "darwin": "macOS", "win32": "Windows"}.get(
+            sys.platform, sys.platform
+        ),
+        "arch": "X64" if os.uname().machine in ("x86_64", "AMD64") else "ARM64",
+        "name": "trio-steps",
+        "temp": tempfile.gettempdir(),
+        "tool_cache": tempfile.gettempdir(),
+        "environment": "self-hosted",
+        "debug": "",
+    }
+
+
+@final
 class JobRunner:
-    """Runs one job (SPEC §4–§6)."""
+    """Runs one job: foreground and background steps, control and post steps.
+
+    Args:
+        job: The job to run.
+        on_event: Called synchronously with every :class:`Event` as it
+            happens. It must not block; if it raises, it is not called again
+            and the exception is raised from :meth:`run` once the job ended.
+        log_dir: A directory that receives every line of every step's log,
+            one file per step (``<id>.log``); the report itself keeps only the
+            last :data:`LOG_TAIL` lines of each step.
+
+    Raises:
+        JobDefinitionError: ``job`` is not a :class:`Job`.
+    """
 
     def __init__(
         self,
         job: Job,
         *,
         on_event: Callable[[Event], object] | None = None,
-        log_dir: str | None = None,
+        log_dir: str | os.PathLike[str] | None = None,
     ) -> None:
+        if not isinstance(job, Job):
+            from ._errors import JobDefinitionError
+
+            raise JobDefinitionError(f"JobRunner needs a Job, not {type(job).__name__}")
         self.job = job
+        self._on_event = on_event
+        self._on_event_error: Exception | None = None
+        self._log_dir = Path(log_dir) if log_dir is not None else None
+        self._records = [_Record(self, p) for p in job.plan]
+        self._by_id: dict[str, _Record] = {r.plan.id.casefold(): r for r in self._records}
+        self._main_records = [r for r in self._records if not r.plan.post]
+        self._post_records = [r for r in self._records if r.plan.post]
+        self._events: list[Event] = []
+        self._output_seq = 0
+        self._result: Result | None = None
+        self._job_cancelled = False
+        self._hard_stopped = False
+        self._cancel_early = False
+        self._started = False
+        self._finished = False
+        self._finished_event = trio.Event()
+        self._fatal: BaseException | None = None
+        # What later steps see (R4.1, R5.2): published views by folded id
+        # with their publication number, the job env (copied on write once a
+        # launched step holds it) and the job path.
+        self._published: dict[str, tuple[int, str, StepView]] = {}
+        self._publications = 0
+        self._env: dict[str, str] = dict(job.env)
+        self._env_shared = False
+        self._path: tuple[str, ...] = ()
+        self._masks: list[str] = []
+        for secret in job.secrets.values():
+            self._add_mask(secret)
+        self._slots: Slots[_Record] = Slots(job.max_background, self._start_background)
+        self._launched: list[_Record] = []
+        self._active: dict[_Record, None] = {}  # background: queued or running
+        self._unfinished = 0  # records in RUNNING state
+        self._all_finished: trio.Event | None = None
+        self._current: _Record | None = None
+        self._timekeeper = Timekeeper()
+        self._timekeeper_scope = trio.CancelScope()
+        self._job_timer: Timer | None = None
+        self._nursery: trio.Nursery | None = None
+        self._main_scope: trio.CancelScope | None = None
+        self._workspace = job.workspace or os.getcwd()
+        self._github: dict[str, object] | None = None
+
+    # ------------------------------------------------------------------ API
 
     async def run(self) -> JobReport:
-        """Run the job."""
-        raise NotImplementedError
+        """Run the job to the end and return its report.
+
+        If the surrounding Trio scope is cancelled, the job is hard-stopped
+        (R6.2): every step is stopped within its graces, the report is
+        finalised, and then :class:`trio.Cancelled` propagates.
+
+        Returns:
+            The final :class:`JobReport`.
+
+        Raises:
+            RuntimeError: The runner was already used.
+            KeyboardInterrupt: Raised inside a step (R6.5), after the job
+                was hard-stopped and its report finalised.
+        """
+        if self._started:
+            raise RuntimeError("a JobRunner runs its job once")
+        self._started = True
+        async with trio.open_nursery() as outer:
+            outer.start_soon(self._engine)
+            try:
+                await self._finished_event.wait()
+            except trio.Cancelled:
+                self._hard_stop()
+                with trio.CancelScope(shield=True):
+                    await self._finished_event.wait()
+                raise
+        if self._fatal is not None:
+            raise self._fatal
+        if self._on_event_error is not None:
+            raise self._on_event_error
+        return self.report
 
     def cancel(self) -> None:
-        """Cancel the job (R6.1)."""
+        """Cancel the job (R6.1): ``always()``/``cancelled()`` steps still run.
+
+        Safe to call at any time from Trio code; a second call does nothing.
+        """
+        if self._finished or self._job_cancelled:
+            return
+        if self._nursery is None:
+            self._cancel_early = True
+            return
+        self._timekeeper.at(trio.current_time(), lambda: self._cancel_job("cancel"))
+
+    @property
+    def report(self) -> JobReport:
+        """The report so far; final once :meth:`run` has returned."""
+        steps = CaseInsensitiveMapping(
+            {r.plan.id: self._step_report(r) for r in self._records}
+        )
+        return JobReport(
+            result=self._result if self._result is not None else Result.SUCCEEDED,
+            steps=steps,
+            events=self._all_events(),
+            env=self._env,
+            path=self._path,
+            finished=self._finished,
+        )
+
+    # ------------------------------------------------------------- reports
+
+    def _step_report(self, r: _Record) -> StepReport:
+        outputs: Mapping[str, str]
+        if r.outputs is not None:
+            outputs = r.outputs
+        elif r.run is not None:
+            outputs = dict(r.run.outputs)
+        else:
+            outputs = {}
+        return StepReport(
+            id=r.plan.id,
+            name=r.name,
+            kind=r.plan.kind,
+            background=r.plan.background,
+            group=r.plan.group,
+            outcome=r.outcome,
+            conclusion=r.conclusion,
+            outputs=outputs,
+            log=tuple(str(e.data["line"]) for _, _, e in r.log) if r.log else (),
+            queued_at=r.queued_at,
+            started_at=r.started_at,
+            finished_at=r.finished_at,
+            completed_by=r.completed_by,
+            explicitly_canceled=r.explicitly_canceled,
+            timed_out=r.timed_out,
+            abandoned=r.abandoned,
+            exit_code=r.exit_code,
+            error=r.error,
+        )
+
+    def _all_events(self) -> tuple[Event, ...]:
+        """Every kept event in order: output tails merged back in place."""
+        tails = [r.log for r in self._records if r.log]
+        if not tails:
+            return tuple(self._events)
+        outputs = list(heapq.merge(*tails, key=lambda entry: (entry[0], entry[1])))
+        merged: list[Event] = []
+        events = self._events
+        position = 0
+        for before, _, event in outputs:
+            if before > position:
+                merged.extend(events[position:before])
+                position = before
+            merged.append(event)
+        merged.extend(events[position:])
+        return tuple(merged)
+
+    # -------------------------------------------------------------- events
+
+    def _emit(
+        self, kind: EventKind, step_id: str | None, data: Mapping[str, object] | None = None
+    ) -> Event:
+        event = Event(
+            kind=kind,
+            step_id=step_id,
+            time=trio.current_time(),
+            wall_time=time.time(),
+            data=data or NO_DATA,
+        )
+        self._events.append(event)
+        self._deliver(event)
+        return event
+
+    def _deliver(self, event: Event) -> None:
+        if self._on_event is not None:
+            try:
+                self._on_event(event)
+            except Exception as exc:
+                self._on_event_error = exc
+                self._on_event = None
+
+    def _output(self, r: _Record, line: str, stream: str) -> None:
+        line = self._mask(line)
+        event = Event(
+            kind=EventKind.STEP_OUTPUT,
+            step_id=r.plan.id,
+            time=trio.current_time(),
+            wall_time=time.time(),
+            data={"line": line, "stream": stream},
+        )
+        if r.log is None:
+            r.log = deque(maxlen=LOG_TAIL)
+        self._output_seq += 1
+        r.log.append((len(self._events), self._output_seq, event))
+        if self._log_dir is not None:
+            if r.log_file is None:
+                self._log_dir.mkdir(parents=True, exist_ok=True)
+                r.log_file = open(  # noqa: SIM115 - closed when the step ends
+                    self._log_dir / f"{r.plan.id}.log", "a", encoding="utf-8"
+                )
+            r.log_file.write(line + "\n")
+        self._deliver(event)
+
+    def _log(self, r: _Record, line: str) -> None:
+        self._output(r, line, "log")
+
+    def _add_mask(self, value: str) -> None:
+        for part in [value, *value.splitlines()]:
+            part = part.strip()
+            if part and part not in self._masks:
+                self._masks.append(part)
+        self._masks.sort(key=len, reverse=True)
+
+    def _mask(self, text: str) -> str:
+        for secret in self._masks:
+            if secret in text:
+                text = text.replace(secret, _MASK)
+        return text
+
+    # ---------------------------------------------------------- the engine
+
+    async def _engine(self) -> None:
+        # Shielded: an outer cancellation reaches run(), which hard-stops the
+        # job through R6.3 instead of tearing the tasks down (R6.2).
+        with trio.CancelScope(shield=True):
+            try:
+                async with trio.open_nursery() as nursery:
+                    self._nursery = nursery
+                    nursery.start_soon(self._run_timekeeper)
+                    self._emit(
+                        EventKind.JOB_STARTED,
+                        None,
+                        {
+                            "name": self.job.name,
+                            "max_background": self.job.max_background,
+                            "interrupt_grace": self.job.interrupt_grace,
+                            "terminate_grace": self.job.terminate_grace,
+                        },
+                    )
+                    if self.job.timeout is not None:
+                        self._job_timer = self._timekeeper.at(
+                            trio.current_time() + self.job.timeout,
+                            lambda: self._cancel_job("timeout"),
+                        )
+                    if self._cancel_early:
+                        self._timekeeper.at(
+                            trio.current_time(), lambda: self._cancel_job("cancel")
+                        )
+                    await self._main()
+                    # Decisions may still be needed (giving up on stopped
+                    # steps); then only abandoned tasks remain.
+                    while self._unfinished:
+                        self._all_finished = trio.Event()
+                        await self._all_finished.wait()
+                    self._timekeeper_scope.cancel()
+            finally:
+                self._finish_job()
+
+    async def _run_timekeeper(self) -> None:
+        with self._timekeeper_scope:
+            await self._timekeeper.run()
+
+    def _finish_job(self) -> None:
+        for r in self._records:
+            if r.state is _State.WAITING:
+                self._skip(r, reason="not reached")
+            if r.log_file is not None:
+                r.log_file.close()
+                r.log_file = None
+        self._finished = True
+        result = self._result if self._result is not None else Result.SUCCEEDED
+        self._emit(EventKind.JOB_FINISHED, None, {"result": result.name})
+        self._finished_event.set()
+
+    async def _main(self) -> None:
+        with trio.CancelScope() as self._main_scope:
+            for r in self._main_records:
+                await self._turn(r)
+            await self._end_of_main()
+            for r in self._post_records:
+                await self._turn(r)
+        current = self._current
+        if self._main_scope.cancelled_caught and current is not None:
+            if current.plan.kind != "run" and current.state is _State.RUNNING:
+                self._finish(current, Result.CANCELED, error="the job was hard-stopped")
+
+    async def _turn(self, r: _Record) -> None:
+        self._current = r
+        kind = r.plan.kind
+        if kind == "run":
+            await self._run_step(r)
+        elif kind == "cancel":
+            await self._cancel_step(r)
+        else:
+            await self._wait_step(r)
+
+    # ------------------------------------------------------- job status
+
+    def _status(self, env: Mapping[str, str]) -> Status:
+        return Status(
+            job_status=self._result if self._result is not None else Result.SUCCEEDED,
+            steps=StepsView(self._published, self._publications),
+            env=env,
+        )
+
+    def _merge_job(self, coming: Result) -> None:
+        self._result = merge_results(self._result, coming)
+
+    # ------------------------------------------------------- conditions
+
+    def _condition_holds(self, r: _Record, status: Status) -> bool:
+        """Evaluate the step's condition (R3.1–R3.5); may raise."""
+        step = r.plan.step
+        assert step is not None
+        condition = step.condition
+        if condition is None:
+            return True if r.plan.post else success(status)
+        if isinstance(condition, str):
+            assert step.compiled_condition is not None
+            from .expressions import truthy
+
+            value = step.compiled_condition.evaluate(self._contexts(status, status.env))
+            return truthy(value)
+        return bool(condition(status))
+
+    def _contexts(self, status: Status, env: Mapping[str, str]) -> dict[str, object]:
+        if self._github is None:
+            self._github = _default_github(self.job, self._workspace)
+        steps: dict[str, object] = {}
+        for id in status.steps:
+            view = status.steps[id]
+            steps[id] = {
+                "outputs": dict(view.outputs),
+                "outcome": view.outcome.github,
+                "conclusion": view.conclusion.github,
+            }
+        return {
+            "steps": steps,
+            "env": dict(env),
+            "job": {"status": status.job_status.github},
+            "github": self._github,
+            "runner": _runner_context(),
+            "vars": dict(self.job.vars),
+            "secrets": dict(self.job.secrets),
+            "inputs": dict(self.job.inputs),
+        }
+
+    def _job_env_snapshot(self) -> Mapping[str, str]:
+        self._env_shared = True
+        return self._env
+
+    def _step_env(self, step: Step, job_env: Mapping[str, str]) -> Mapping[str, str]:
+        if not step.env:
+            return MappingProxyType(dict(job_env)) if not isinstance(
+                job_env, dict
+            ) else MappingProxyType(job_env)
+        merged = dict(job_env)
+        merged.update(step.env)
+        return MappingProxyType(merged)
+
+    def _interpolate(
+        self, r: _Record, status: Status
+    ) -> tuple[Mapping[str, str], str | None, str | None, str | None] | None:
+        """Expand ``${{ }}`` in the step's fields at its turn (R3.6).
+
+        Returns ``None`` when nothing needs expanding: the step's own fields
+        apply as they are. Raises on an expression error.
+        """
+        step = r.plan.step
+        assert step is not None
+        fields = [
+            step.run if isinstance(step.run, str) else None,
+            step.name,
+            step.working_directory,
+            step.shell,
+            *step.env.values(),
+        ]
+        if not any(f is not None and "${{" in f for f in fields):
+            return None
+        from .expressions import compile_template
+
+        contexts = self._contexts(status, status.env)
+
+        def expand(text: str | None) -> str | None:
+            if text is None or "${{" not in text:
+                return text
+            return compile_template(text, names=CONTEXT_NAMES).render(contexts)
+
+        env = dict(status.env)
+        for key, value in step.env.items():
+            expanded = expand(value)
+            assert expanded is not None
+            env[key] = expanded
+        script = expand(step.run) if isinstance(step.run, str) else None
+        name = expand(step.name)
+        if name is not None:
+            r.name = name
+        return (
+            MappingProxyType(env),
+            script,
+            expand(step.working_directory),
+            expand(step.shell),
+        )
+
+    # ------------------------------------------------------- run steps
+
+    async def _run_step(self, r: _Record) -> None:
+        step = r.plan.step
+        assert step is not None
+        job_env = self._job_env_snapshot()
+        status = self._status(self._step_env(step, job_env))
+        try:
+            holds = self._condition_holds(r, status)
+        except Exception as exc:  # R3.4
+            self._condition_failed(r, f"The condition raised: {_describe_exception(exc)}")
+            return
+        if not holds:
+            self._skip(r, reason="condition")
+            return
+        try:
+            fields = self._interpolate(r, status)
+        except Exception as exc:  # R3.6
+            self._condition_failed(r, f"Interpolation failed: {_describe_exception(exc)}")
+            return
+        r.frozen = (job_env, self._publications, self._path, fields)
+        if r.plan.background:
+            self._launch(r)
+            return
+        # R4.1: a foreground step runs to the end, then is published.
+        self._begin(r)
+        self._nursery_start(r)
+        await r.done_event().wait()
+        self._publish(r)
+        if r.conclusion is Result.FAILED:
+            self._merge_job(Result.FAILED)
+
+    def _begin(self, r: _Record) -> None:
+        r.state = _State.RUNNING
+        r.started_at = trio.current_time()
+        self._unfinished += 1
+        self._emit(EventKind.STEP_STARTED, r.plan.id, {"kind": r.plan.kind})
+
+    def _nursery_start(self, r: _Record) -> None:
+        step = r.plan.step
+        assert step is not None and r.frozen is not None and self._nursery is not None
+        job_env, seq, path, fields = r.frozen
+        r.frozen = None
+        if fields is None:
+            env = self._step_env(step, job_env)
+            script = step.run if isinstance(step.run, str) else None
+            working_directory, shell = step.working_directory, step.shell
+        else:
+            env, script, working_directory, shell = fields
+        r.run = StepRun(
+            sink=r,
+            step=step,
+            id=r.plan.id,
+            name=r.name,
+            env=env,
+            steps=StepsView(self._published, seq),
+            path=path,
+            script=script,
+            shell=shell,
+            working_directory=working_directory,
+            workspace=self._workspace,
+            interrupt_grace=self.job.interrupt_grace,
+            terminate_grace=self.job.terminate_grace,
+        )
+        if step.timeout is not None:  # R4.3: counted from the start
+            r.timer = self._timekeeper.at(
+                trio.current_time() + step.timeout, lambda: self._stop(r, _Reason.TIMEOUT)
+            )
+        self._nursery.start_soon(self._step_task, r, name=f"trio_steps:{r.plan.id}")
+
+    async def _step_task(self, r: _Record) -> None:
+        run = r.run
+        assert run is not None and r.plan.step is not None
+        error: str | None = None
+        try:
+            with trio.CancelScope() as scope:
+                r.scope = scope
+                if r.stop_reason is not None:
+                    scope.cancel()
+                if isinstance(r.plan.step.run, str):
+                    from ._shell import run_shell
+
+                    await run_shell(run)
+                else:
+                    await run_python(run)
+        except Exception as exc:  # a failing step never cancels its siblings
+            failed = _find_step_failed(exc)
+            if failed is not None and failed.exit_code is not None:
+                run.exit_code = failed.exit_code
+            error = _describe_exception(exc)
+        except BaseException as exc:
+            if not _is_fatal(exc):
+                raise
+            # R6.5: never swallowed, but first the job is hard-stopped and
+            # its report finalised; run() raises it at the end.
+            if self._fatal is None:
+                self._fatal = exc
+            error = f"interrupted by {_describe_exception(exc)}"
+            self._hard_stop()
+        finally:
+            r.scope = None
+        self._step_ended(r, error)
+
+    def _step_ended(self, r: _Record, error: str | None) -> None:
+        """The step's code has really ended (R2.2)."""
+        if r.abandoned:  # R6.4: its later exit changes nothing
+            return
+        run = r.run
+        assert run is not None
+        r.exit_code = run.exit_code
+        if r.stop_reason is not None:
+            self._finish_stopped(r)
+            return
+        if error is None and run.failure is not None:
+            error = run.failure
+        if error is not None:
+            self._finish(r, Result.FAILED, error=error)
+        else:
+            self._finish(r, Result.SUCCEEDED)
+
+    def _finish_stopped(self, r: _Record) -> None:
+        if r.stop_reason is _Reason.TIMEOUT:  # R6.6
+            step = r.plan.step
+            assert step is not None and step.timeout is not None
+            r.timed_out = True
+            self._finish(r, Result.FAILED, error=f"The step timed out after {step.timeout:g} s")
+        else:
+            why = {
+                _Reason.CANCEL: "The step was cancelled by a cancel step",
+                _Reason.JOB: "The step was cancelled because the job was cancelled",
+                _Reason.HARD_STOP: "The step was cancelled because the job was hard-stopped",
+            }[r.stop_reason or _Reason.JOB]
+            self._finish(r, Result.CANCELED, error=why)
+
+    def _finish(self, r: _Record, outcome: Result, *, error: str | None = None) -> None:
+        """Record the step's end: outcome, conclusion (R2.3), slot, waiters."""
+        was_running = r.state is _State.RUNNING
+        r.state = _State.DONE
+        r.outcome = outcome
+        coe = r.plan.continue_on_error
+        r.conclusion = Result.SUCCEEDED if outcome is Result.FAILED and coe else outcome
+        r.finished_at = trio.current_time()
+        if error is not None:
+            r.error = self._mask(error)
+            if r.plan.kind == "run":
+                self._log(r, r.error)
+        if r.timer is not None:
+            r.timer.cancel()
+            r.timer = None
+        data: dict[str, object] = {"outcome": outcome.name, "conclusion": r.conclusion.name}
+        if r.timed_out:
+            data["timed_out"] = True
+        if r.abandoned:
+            data["abandoned"] = True
+        if r.exit_code is not None:
+            data["exit_code"] = r.exit_code
+        self._emit(EventKind.STEP_FINISHED, r.plan.id, data)
+        if r.plan.background and r in self._active:
+            del self._active[r]
+            if was_running:
+                self._slots.release(r)
+        if r.done is not None:
+            r.done.set()
+        if was_running:
+            self._unfinished -= 1
+            if not self._unfinished and self._all_finished is not None:
+                self._all_finished.set()
+
+    def _skip(self, r: _Record, *, reason: str) -> None:
+        """R2.5: outcome = conclusion = SKIPPED, visible at once (R4.2)."""
+        r.state = _State.DONE
+        r.outcome = r.conclusion = Result.SKIPPED
+        self._emit(EventKind.STEP_SKIPPED, r.plan.id, {"reason": reason})
+        self._emit(
+            EventKind.STEP_FINISHED,
+            r.plan.id,
+            {"outcome": Result.SKIPPED.name, "conclusion": Result.SKIPPED.name},
+        )
+        if r.plan.kind == "run":
+            self._publish(r)
+        if r.done is not None:
+            r.done.set()
+
+    def _condition_failed(self, r: _Record, message: str) -> None:
+        """R3.4/R3.6: FAILED at once, not run or launched; so is the job."""
+        r.state = _State.DONE
+        r.outcome = r.conclusion = Result.FAILED
+        r.error = self._mask(message)
+        self._log(r, r.error)
+        self._emit(
+            EventKind.STEP_FINISHED,
+            r.plan.id,
+            {"outcome": Result.FAILED.name, "conclusion": Result.FAILED.name},
+        )
+        self._publish(r)
+        self._merge_job(Result.FAILED)
+        if r.done is not None:
+            r.done.set()
+
+    # ---------------------------------------------------- publishing (R5)
+
+    def _publish(self, r: _Record) -> None:
+        """Make the step's state visible to later steps (R4.1, R5.2)."""
+        run = r.run
+        outputs: Mapping[str, str] = MappingProxyType({})
+        if run is not None:
+            outputs = MappingProxyType(dict(run.outputs))
+            if run.env_changes:
+                if self._env_shared:
+                    self._env = dict(self._env)
+                    self._env_shared = False
+                self._env.update(run.env_changes)
+            if run.path_added:
+                path = list(self._path)
+                for entry in run.path_added:
+                    if entry in path:
+                        path.remove(entry)
+                    path.insert(0, entry)
+                self._path = tuple(path)
+        r.outputs = outputs
+        assert r.outcome is not None and r.conclusion is not None
+        self._publications += 1
+        self._published[r.plan.id.casefold()] = (
+            self._publications,
+            r.plan.id,
+            StepView(outputs=outputs, outcome=r.outcome, conclusion=r.conclusion),
+        )
+
+    def _flush(self, r: _Record, by: str | None) -> None:
+        """R5.2/R4.10: publish a background step's deferred state, once."""
+        if r.flushed:
+            return
+        r.flushed = True
+        if by is not None:
+            r.completed_by = by
+        self._publish(r)
+        self._emit(EventKind.STEP_FLUSHED, r.plan.id, {"by": by})
+
+    # -------------------------------------------------- background steps
+
+    def _launch(self, r: _Record) -> None:
+        """R4.2: launched now; runs when a slot is free, in launch order."""
+        r.launched = True
+        r.state = _State.QUEUED
+        r.queued_at = trio.current_time()
+        self._launched.append(r)
+        self._active[r] = None
+        self._emit(EventKind.STEP_LAUNCHED, r.plan.id)
+        self._slots.launch(r)
+
+    def _start_background(self, r: _Record) -> None:
+        self._begin(r)
+        self._nursery_start(r)
+
+    # ------------------------------------------------------- stopping (R6)
+
+    def _stop(self, r: _Record, reason: _Reason) -> None:
+        """Stop one step (R6.3); the first reason recorded counts."""
+        if r.state is _State.DONE or r.stop_reason is not None:
+            return
+        r.stop_reason = reason
+        self._emit(EventKind.CANCEL_REQUESTED, r.plan.id, {"reason": reason.value})
+        if r.state is _State.QUEUED:
+            # Removed from the queue: the slot loop skips it.
+            self._finish_stopped(r)
+            return
+        if r.state is not _State.RUNNING:  # pragma: no cover - defensive
+            return
+        if r.scope is not None:
+            r.scope.cancel()
+        step = r.plan.step
+        if step is not None and not isinstance(step.run, str):
+            grace = self.job.interrupt_grace + self.job.terminate_grace
+            self._timekeeper.at(trio.current_time() + grace, lambda: self._give_up(r))
+
+    def _give_up(self, r: _Record) -> None:
+        """R6.4: a Python step that outlived its graces is abandoned."""
+        if r.state is not _State.RUNNING:
+            return
+        r.abandoned = True
+        self._emit(EventKind.GRACE_EXPIRED, r.plan.id, {"grace": "give-up"})
+        self._finish_stopped(r)
+
+    def _cancel_job(self, reason: str) -> None:
+        """R6.1: job cancellation."""
+        if self._job_cancelled or self._finished:
+            return
+        self._job_cancelled = True
+        self._result = Result.CANCELED
+        self._emit(EventKind.JOB_CANCEL_REQUESTED, None, {"reason": reason})
+        current = self._current
+        if (
+            current is not None
+            and current.plan.kind == "run"
+            and not current.plan.background
+            and current.state is _State.RUNNING
+        ):
+            step = current.plan.step
+            assert step is not None
+            status = self._status(self._step_env(step, self._env))
+            try:
+                holds = self._condition_holds(current, status)
+            except Exception:  # R3.4: counts as false here
+                holds = False
+            if not holds:
+                self._stop(current, _Reason.JOB)
+        for r in list(self._active):
+            self._stop(r, _Reason.JOB)
+
+    def _hard_stop(self) -> None:
+        """R6.2: stop everything, start nothing more, finalise the report."""
+        if self._hard_stopped or self._finished:
+            return
+        self._hard_stopped = True
+        self._job_cancelled = True
+        self._result = Result.CANCELED
+        self._emit(EventKind.JOB_CANCEL_REQUESTED, None, {"reason": "hard-stop"})
+        for r in self._records:
+            if r.state in (_State.QUEUED, _State.RUNNING) and r.plan.kind == "run":
+                self._stop(r, _Reason.HARD_STOP)
+        if self._main_scope is not None:
+            self._main_scope.cancel()
+
+    # ------------------------------------------------------ control steps
+
+    def _control_begin(self, r: _Record) -> None:
+        self._begin(r)
+
+    def _targets(self, r: _Record) -> list[_Record]:
+        return [self._by_id[t.casefold()] for t in r.plan.targets]
+
+    async def _wait_for(self, targets: Iterable[_Record]) -> None:
+        for t in targets:
+            if t.launched and t.state is not _State.DONE:
+                await t.done_event().wait()
+
+    async def _wait_step(self, r: _Record) -> None:
+        """R4.4 (wait), R4.5 (wait-all), R4.7 (implicit wait-all)."""
+        self._control_begin(r)
+        if r.plan.kind == "wait":
+            targets = self._targets(r)
+        else:
+            targets = [t for t in self._launched if t.completed_by is None]
+        if targets:
+            self._log(r, "Waiting for: " + ", ".join(t.name for t in targets))
+        else:
+            self._log(r, "Nothing left to wait for")
+        await self._wait_for(targets)
+        outcome: Result | None = None
+        for t in targets:
+            if not t.launched:
+                continue
+            if t.explicitly_canceled and t.conclusion is Result.CANCELED:
+                continue
+            assert t.conclusion is not None
+            outcome = merge_results(outcome, t.conclusion)
+        for t in targets:
+            if t.launched and t.completed_by is None:
+                self._flush(t, r.plan.id)
+        for t in targets:
+            assert t.conclusion is not None
+            self._log(r, f"{t.name}: {t.conclusion.github}")
+        self._finish(r, outcome if outcome is not None else Result.SUCCEEDED)
+        if r.conclusion is Result.FAILED:
+            self._merge_job(Result.FAILED)
+
+    async def _cancel_step(self, r: _Record) -> None:
+        """R4.6: mark, stop, wait, flush; always SUCCEEDED."""
+        self._control_begin(r)
+        targets = self._targets(r)
+        self._log(r, "Cancelling: " + ", ".join(t.name for t in targets))
+        for t in targets:
+            t.explicitly_canceled = True
+        applied = trio.Event()
+
+        def stop_targets() -> None:
+            for t in targets:
+                if t.launched:
+                    self._stop(t, _Reason.CANCEL)
+            applied.set()
+
+        self._timekeeper.at(trio.current_time(), stop_targets)
+        await applied.wait()
+        await self._wait_for(targets)
+        for t in targets:
+            if t.launched and t.completed_by is None:
+                self._flush(t, r.plan.id)
+        for t in targets:
+            assert t.conclusion is not None
+            self._log(r, f"{t.name}: {t.conclusion.github}")
+        self._finish(r, Result.SUCCEEDED)
+
+    async def _end_of_main(self) -> None:
+        """R4.7: wait for what is left, flush it, merge per R2.4.3."""
+        remaining = [t for t in self._launched if not t.flushed]
+        await self._wait_for(remaining)
+        for t in remaining:
+            self._flush(t, None)
+        for t in self._launched:
+            completed = t.completed_by
+            if completed is not None and self._by_id[completed.casefold()].plan.kind != "cancel":
+                continue
+            if t.explicitly_canceled and t.conclusion is Result.CANCELED:
+                continue
+            assert t.conclusion is not None
+            self._merge_job(t.conclusion)
+        if self._job_timer is not None:  # post steps are not limited by it
+            self._job_timer.cancel()
 
 
-async def run_job(job: Job, **kwargs: Any) -> JobReport:
-    """Run ``job`` and return its report."""
-    return await JobRunner(job, **kwargs).run()
+async def run_job(
+    job: Job,
+    *,
+    on_event: Callable[[Event], object] | None = None,
+    log_dir: str | os.PathLike[str] | None = None,
+) -> JobReport:
+    """Run ``job`` and return its report: ``JobRunner(job, **kw).run()``.
+
+    Args:
+        job: The job to run.
+        on_event: See :class:`JobRunner`.
+        log_dir: See :class:`JobRunner`.
+
+    Returns:
+        The final :class:`JobReport`.
+    """
+    return await JobRunner(job, on_event=on_event, log_dir=log_dir).run()

@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Final, TypeAlias
+from typing import TYPE_CHECKING, Final, TypeAlias, cast
 
 import attrs
 
@@ -192,14 +192,14 @@ class Step:
             )
         _check_timeout(timeout, problems, what)
         _check_env(env, problems, what)
-        for field, value in (("shell", shell), ("working_directory", working_directory)):
-            if value is not None and not isinstance(value, str):
+        for field, text in (("shell", shell), ("working_directory", working_directory)):
+            if text is not None and not isinstance(text, str):
                 problems.append(f"{what}: {field} must be a string")
         if isinstance(shell, str) and not isinstance(run, str):
             problems.append(f"{what}: shell applies only to script steps")
         if problems:
             raise JobDefinitionError(problems)
-        self.__attrs_init__(  # type: ignore[attr-defined]
+        self.__attrs_init__(
             run=run,
             id=id,
             name=name,
@@ -278,7 +278,7 @@ class Wait:
         _check_targets("wait", targets, problems)
         if problems:
             raise JobDefinitionError(problems)
-        self.__attrs_init__(  # type: ignore[attr-defined]
+        self.__attrs_init__(
             ids=targets, id=id, name=name, continue_on_error=continue_on_error
         )
 
@@ -315,7 +315,7 @@ class WaitAll:
         problems = _control_fields("wait-all", id, name, continue_on_error)
         if problems:
             raise JobDefinitionError(problems)
-        self.__attrs_init__(  # type: ignore[attr-defined]
+        self.__attrs_init__(
             id=id, name=name, continue_on_error=continue_on_error
         )
 
@@ -354,7 +354,7 @@ class Cancel:
         _check_targets("cancel", targets, problems)
         if problems:
             raise JobDefinitionError(problems)
-        self.__attrs_init__(ids=targets, id=id, name=name)  # type: ignore[attr-defined]
+        self.__attrs_init__(ids=targets, id=id, name=name)
 
     @property
     def continue_on_error(self) -> bool:
@@ -406,7 +406,7 @@ class Parallel:
                 )
         if problems:
             raise JobDefinitionError(problems)
-        self.__attrs_init__(steps=members, name=name)  # type: ignore[attr-defined]
+        self.__attrs_init__(steps=members, name=name)
 
 
 MainStep: TypeAlias = Step | Wait | WaitAll | Cancel | Parallel
@@ -530,9 +530,9 @@ class Job:
         plan, implicit = _make_plan(main, post, problems)
         if problems:
             raise JobDefinitionError(problems)
-        self.__attrs_init__(  # type: ignore[attr-defined]
-            steps=main,
-            post_steps=post,
+        self.__attrs_init__(
+            steps=cast("tuple[MainStep, ...]", main),
+            post_steps=cast("tuple[Step, ...]", post),
             env=_freeze_env(env),
             max_background=max_background,
             interrupt_grace=float(interrupt_grace),
