@@ -488,9 +488,7 @@ class JobRunner:
                             lambda: self._cancel_job("timeout"),
                         )
                     if self._cancel_early:
-                        self._timekeeper.at(
-                            trio.current_time(), lambda: self._cancel_job("cancel")
-                        )
+                        self._cancel_job("cancel")
                     await self._main()
                     # Decisions may still be needed (giving up on stopped
                     # steps); then only abandoned tasks remain.

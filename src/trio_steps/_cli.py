@@ -1,0 +1,705 @@
+"""The ``trio-steps`` command: run or validate a workflow job (SPEC §13).
+
+Start-up time matters (``trio-steps --version`` must be quick), so this
+module imports only the standard library at the top: Trio, rich,
+ruamel.yaml and the engine are imported inside the functions that need
+them.
+
+Exit codes: 0 the job succeeded (or every file is valid), 1 the job failed,
+2 invalid input (nothing ran), 130 the job was cancelled (Ctrl-C or its
+timeout).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from ._events import Event
+    from ._job import Job
+    from ._results import JobReport, StepReport
+    from ._workflow import LoadedWorkflow
+
+__all__ = ["main"]
+
+EXIT_SUCCESS: Final = 0
+EXIT_FAILED: Final = 1
+EXIT_INVALID: Final = 2
+EXIT_CANCELLED: Final = 130
+
+# Colours for step prefixes; concurrent steps get different ones.
+_PALETTE: Final = (
+    "cyan",
+    "magenta",
+    "green",
+    "yellow",
+    "blue",
+    "bright_red",
+    "bright_cyan",
+    "bright_magenta",
+    "bright_green",
+    "bright_blue",
+)
+_CONCLUSION_STYLES: Final = {
+    "success": "green",
+    "failure": "bold red",
+    "cancelled": "yellow",
+    "skipped": "dim",
+}
+
+
+def _version() -> str:
+    from . import __version__
+
+    return str(__version__)
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, not {text!r}")
+    return name, value
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, not {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, not {text!r}")
+    return value
+
+
+def _trace_path(text: str) -> str:
+    if not text.endswith((".json", ".jsonl")):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: the trace file name must end in .json (Chrome trace "
+            "events, for Perfetto) or .jsonl (JSON Lines)"
+        )
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser of ``trio-steps``.
+
+    Returns:
+        The parser, with the ``run`` and ``validate`` subcommands (and
+        ``timeline``/``stats`` when the trace tools are installed).
+    """
+    parser = argparse.ArgumentParser(
+        prog="trio-steps",
+        description=(
+            "Run the steps of a GitHub Actions workflow job on this machine, "
+            "background steps included."
+        ),
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"trio-steps {_version()}"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    run = commands.add_parser(
+        "run",
+        help="run one job of a workflow file",
+        description=(
+            "Run one job of a workflow file. Exit status: 0 the job succeeded, "
+            "1 it failed, 2 invalid input (nothing ran), 130 it was cancelled. "
+            "Ctrl-C cancels the job (always() steps still run); a second "
+            "Ctrl-C stops every step at once."
+        ),
+    )
+    run.add_argument("file", metavar="FILE", help="the workflow file")
+    run.add_argument(
+        "--job", metavar="ID", help="the job to run (needed when there are several)"
+    )
+    run.add_argument(
+        "--env",
+        metavar="NAME=VALUE",
+        action="append",
+        type=_key_value,
+        default=[],
+        help="set an environment variable for the job (lowest precedence)",
+    )
+    run.add_argument(
+        "--secret",
+        metavar="NAME=VALUE",
+        action="append",
+        type=_key_value,
+        default=[],
+        help="a value for ${{ secrets.NAME }} (masked in the output)",
+    )
+    run.add_argument(
+        "--var",
+        metavar="NAME=VALUE",
+        action="append",
+        type=_key_value,
+        default=[],
+        help="a value for ${{ vars.NAME }}",
+    )
+    run.add_argument(
+        "--event",
+        metavar="NAME",
+        default="push",
+        help="the event name the run pretends to be triggered by (default: push)",
+    )
+    run.add_argument(
+        "--max-background",
+        metavar="N",
+        type=_positive_int,
+        help="how many background steps may run at once (default: 10)",
+    )
+    run.add_argument(
+        "--interrupt-grace",
+        metavar="S",
+        type=_non_negative,
+        help="seconds between SIGINT and SIGTERM when stopping a step (default: 7.5)",
+    )
+    run.add_argument(
+        "--terminate-grace",
+        metavar="S",
+        type=_non_negative,
+        help="seconds between SIGTERM and SIGKILL (default: 2.5)",
+    )
+    run.add_argument(
+        "--trace",
+        metavar="PATH",
+        type=_trace_path,
+        help="write the job's events to PATH (.json: Chrome trace, .jsonl: JSON Lines)",
+    )
+    run.add_argument(
+        "--skip-unsupported",
+        action="store_true",
+        help="skip 'uses:' steps other than actions/checkout instead of refusing to run",
+    )
+    run.add_argument(
+        "--no-color", action="store_true", help="plain output, even on a terminal"
+    )
+    run.add_argument(
+        "--log-dir",
+        metavar="DIR",
+        help="write every line of each step's log to DIR/<id>.log",
+    )
+
+    validate = commands.add_parser(
+        "validate",
+        help="check workflow files without running them",
+        description=(
+            "Check workflow files without running anything. Problems are printed "
+            "as FILE:LINE:COLUMN: MESSAGE. Exit status 0 when every file is "
+            "valid, 2 otherwise."
+        ),
+    )
+    validate.add_argument("files", metavar="FILE", nargs="+", help="workflow files")
+    validate.add_argument(
+        "--skip-unsupported",
+        action="store_true",
+        help="accept 'uses:' steps that 'run --skip-unsupported' would skip",
+    )
+
+    try:
+        from ._cli_trace import register  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        pass  # the trace tools are optional
+    else:
+        register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``trio-steps`` command.
+
+    Args:
+        argv: The arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit status.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] | None
+    handler = {"run": _run_command, "validate": _validate_command}.get(args.command)
+    if handler is None:
+        handler = getattr(args, "handler", None) or getattr(args, "func", None)
+        if handler is None:  # pragma: no cover - every subcommand has one
+            parser.error(f"unknown command {args.command!r}")
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        # Ctrl-C before the job started (or after it ended): nothing to stop.
+        print("trio-steps: interrupted", file=sys.stderr)
+        return EXIT_CANCELLED
+
+
+# --------------------------------------------------------------------------
+# validate
+
+
+def _validate_command(args: argparse.Namespace) -> int:
+    from ._workflow import WorkflowError, read_workflow
+
+    status = EXIT_SUCCESS
+    for file in args.files:
+        try:
+            workflow = read_workflow(
+                os.fspath(_as_path(file)), skip_unsupported=args.skip_unsupported
+            )
+        except WorkflowError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            status = EXIT_INVALID
+        else:
+            for warning in workflow.warnings:
+                print(
+                    f"{warning.file}:{warning.line}:{warning.column}: warning: "
+                    f"{warning.message}",
+                    file=sys.stderr,
+                )
+    return status
+
+
+def _as_path(file: str) -> os.PathLike[str]:
+    from pathlib import Path
+
+    return Path(file)
+
+
+# --------------------------------------------------------------------------
+# run
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    from ._errors import JobDefinitionError
+    from ._workflow import WorkflowError, read_workflow, select_job
+
+    try:
+        workflow = read_workflow(
+            _as_path(args.file), skip_unsupported=args.skip_unsupported
+        )
+        job = select_job(workflow, args.job)
+    except WorkflowError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_INVALID
+    for warning in workflow.warnings:
+        print(
+            f"{warning.file}:{warning.line}:{warning.column}: warning: {warning.message}",
+            file=sys.stderr,
+        )
+    try:
+        job = _configure(job, workflow, args)
+    except (JobDefinitionError, ValueError) as exc:
+        print(f"trio-steps: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    # The environment trio-steps runs in is the lowest env layer (SPEC §13):
+    # --env values join it, below the workflow's, job's and step's env.
+    for name, value in args.env:
+        os.environ[name] = value
+    use_color = (
+        not args.no_color
+        and "NO_COLOR" not in os.environ
+        and sys.stdout.isatty()
+        and os.environ.get("TERM") != "dumb"
+    )
+    return _run_job(job, args, use_color=use_color)
+
+
+def _job_id(workflow: LoadedWorkflow, requested: str | None) -> str:
+    if requested is None:
+        return workflow.job_ids[0]
+    for job_id in workflow.job_ids:
+        if job_id.casefold() == requested.casefold():
+            return job_id
+    return requested  # pragma: no cover - select_job checked it
+
+
+def _configure(job: Job, workflow: LoadedWorkflow, args: argparse.Namespace) -> Job:
+    """Apply the command-line settings and the local contexts to ``job``."""
+    from ._github import github_context
+
+    github = github_context(
+        event_name=args.event,
+        workflow=workflow.name or workflow.file,
+        job=_job_id(workflow, args.job),
+    )
+    secrets = dict(args.secret)
+    variables = dict(args.var)
+    changes: dict[str, object] = {
+        "github": github,
+        "secrets": secrets,
+        "vars": variables,
+        "env": _render_job_env(job.env, github, secrets, variables),
+    }
+    if args.max_background is not None:
+        changes["max_background"] = args.max_background
+    if args.interrupt_grace is not None:
+        changes["interrupt_grace"] = args.interrupt_grace
+    if args.terminate_grace is not None:
+        changes["terminate_grace"] = args.terminate_grace
+    return job.evolve(**changes)
+
+
+def _render_job_env(
+    env: Mapping[str, str],
+    github: Mapping[str, str],
+    secrets: Mapping[str, str],
+    variables: Mapping[str, str],
+) -> dict[str, str]:
+    """Expand ``${{ }}`` in workflow and job env values before the run.
+
+    They may name only ``github``, ``secrets``, ``inputs`` and ``vars``
+    (checked at load time), all known before the first step.
+    """
+    if not any("${{" in value for value in env.values()):
+        return dict(env)
+    from .expressions import compile_template
+
+    contexts: dict[str, object] = {
+        "github": dict(github),
+        "secrets": dict(secrets),
+        "vars": dict(variables),
+        "inputs": {},
+    }
+    names = tuple(contexts)
+    rendered: dict[str, str] = {}
+    for name, value in env.items():
+        if "${{" in value:
+            try:
+                value = compile_template(value, names=names).render(contexts)
+            except ValueError as exc:
+                raise ValueError(f"env {name}: {exc}") from None
+        rendered[name] = value
+    return rendered
+
+
+def _run_job(job: Job, args: argparse.Namespace, *, use_color: bool) -> int:
+    import trio
+
+    printer = _Printer(job, color=use_color, stream=sys.stdout)
+    outcome: dict[str, object] = {}
+
+    async def run() -> None:
+        import signal
+
+        from ._engine import JobRunner
+
+        runner = JobRunner(job, on_event=printer.on_event, log_dir=args.log_dir)
+        hard_stop = trio.CancelScope()
+        signals = [signal.SIGINT, signal.SIGTERM]
+        with trio.open_signal_receiver(*signals) as received:
+
+            async def watch() -> None:
+                count = 0
+                async for signum in received:
+                    count += 1
+                    if count == 1 and signum == signal.SIGINT:
+                        printer.notice(
+                            "Cancelling the job (always() steps still run); "
+                            "press Ctrl-C again to stop every step now"
+                        )
+                        outcome["interrupted"] = True
+                        runner.cancel()
+                    else:
+                        printer.notice("Stopping every step now")
+                        outcome["interrupted"] = True
+                        hard_stop.cancel()
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(watch)
+                printer.start()
+                try:
+                    with hard_stop:
+                        outcome["report"] = await runner.run()
+                    if "report" not in outcome:  # hard stop (R6.2)
+                        outcome["report"] = runner.report
+                finally:
+                    printer.stop()
+                    nursery.cancel_scope.cancel()
+
+    trio.run(run)
+    report: JobReport = outcome["report"]  # type: ignore[assignment]
+    printer.summary(report)
+    if args.trace is not None:
+        try:
+            report.write_trace(args.trace)
+        except (ImportError, OSError, ValueError) as exc:
+            print(f"trio-steps: could not write the trace: {exc}", file=sys.stderr)
+    return _exit_status(report, interrupted=bool(outcome.get("interrupted")))
+
+
+def _exit_status(report: JobReport, *, interrupted: bool) -> int:
+    from ._results import Result
+
+    if report.result in (Result.CANCELED, Result.ABANDONED) or (
+        interrupted and report.result is not Result.SUCCEEDED
+    ):
+        return EXIT_CANCELLED
+    if report.result is Result.FAILED:
+        return EXIT_FAILED
+    return EXIT_SUCCESS
+
+
+# --------------------------------------------------------------------------
+# Live output
+
+
+def _format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.2f}s"
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes)}m{rest:04.1f}s"
+
+
+def _kind(step: StepReport) -> str:
+    if step.kind == "run":
+        if step.group is not None:
+            return "parallel"
+        return "background" if step.background else "run"
+    return step.kind
+
+
+def _conclusion(step: StepReport) -> str:
+    if step.conclusion is None:
+        return "unfinished"
+    text = step.conclusion.github
+    if step.outcome is not None and step.outcome is not step.conclusion:
+        text += f" (outcome {step.outcome.github})"
+    if step.timed_out:
+        text += ", timed out"
+    if step.abandoned:
+        text += ", abandoned"
+    return text
+
+
+class _Printer:
+    """Prints a job's events as they happen, and the summary at the end.
+
+    On a colour terminal (rich): each step's lines get a prefix in a colour
+    of their own and a status line shows running and queued background
+    steps. Otherwise: plain, stable lines, one per event worth showing.
+    """
+
+    def __init__(self, job: Job, *, color: bool, stream: IO[str]) -> None:
+        self.stream = stream
+        self.color = color
+        self.labels: dict[str, str] = {}
+        self.names: dict[str, str] = {}
+        self.kinds: dict[str, str] = {}
+        for planned in job.plan:
+            generated = planned.id.startswith("__")
+            self.labels[planned.id] = planned.name if generated else planned.id
+            self.names[planned.id] = planned.name
+            self.kinds[planned.id] = planned.kind
+        self.styles: dict[str, str] = {}
+        self.running: dict[str, None] = {}
+        self.queued: dict[str, None] = {}
+        self.background: set[str] = {p.id for p in job.plan if p.background}
+        self._console: object = None
+        self._live: object = None
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def start(self) -> None:
+        if not self.color:
+            return
+        from rich.console import Console
+        from rich.live import Live
+
+        console = Console(file=self.stream, highlight=False)
+        self._console = console
+        if console.is_terminal:
+            live = Live(
+                "",
+                console=console,
+                auto_refresh=False,
+                transient=True,
+                redirect_stdout=False,
+                redirect_stderr=False,
+            )
+            live.start()
+            self._live = live
+
+    def stop(self) -> None:
+        live = self._live
+        if live is not None:
+            live.stop()  # type: ignore[attr-defined]
+            self._live = None
+
+    # -- events ------------------------------------------------------------
+
+    def on_event(self, event: Event) -> None:
+        kind = str(event.kind)
+        step = event.step_id
+        if step is None:
+            if kind == "job-cancel-requested":
+                reason = event.data.get("reason", "")
+                self.notice(
+                    f"The job is being cancelled ({reason})"
+                    if reason
+                    else "The job is being cancelled"
+                )
+            return
+        data = event.data
+        if kind == "step-output":
+            self.line(step, str(data.get("line", "")), dim=data.get("stream") == "log")
+        elif kind == "step-launched":
+            self.queued[step] = None
+            self.line(step, "launched in the background", dim=True)
+        elif kind == "step-started":
+            self.queued.pop(step, None)
+            if step in self.background:
+                self.running[step] = None
+            self.line(step, f"started: {self.names.get(step, step)}", dim=True)
+        elif kind == "step-skipped":
+            self.queued.pop(step, None)
+            self.line(step, "skipped", dim=True)
+        elif kind == "step-finished":
+            self.queued.pop(step, None)
+            self.running.pop(step, None)
+            conclusion = str(data.get("conclusion", "")).lower()
+            outcome = str(data.get("outcome", "")).lower()
+            text = _RESULT_WORDS.get(conclusion, conclusion)
+            if outcome != conclusion:
+                text += f" (outcome {_RESULT_WORDS.get(outcome, outcome)})"
+            self.line(step, f"finished: {text}", dim=False, result=text)
+        elif kind == "signal-sent":
+            self.line(step, f"sent {data.get('signal', '')}", dim=True)
+        elif kind == "cancel-requested":
+            self.line(step, f"stopping ({data.get('reason', '')})", dim=True)
+        self.refresh_status()
+
+    def style_of(self, step: str) -> str:
+        style = self.styles.get(step)
+        if style is None:
+            # The first colour no running step uses, so concurrent steps differ.
+            used = {self.styles.get(s) for s in self.running}
+            style = next(
+                (c for c in _PALETTE if c not in used),
+                _PALETTE[len(self.styles) % len(_PALETTE)],
+            )
+            self.styles[step] = style
+        return style
+
+    def line(
+        self, step: str, text: str, *, dim: bool, result: str | None = None
+    ) -> None:
+        label = self.labels.get(step, step)
+        if self._console is None:
+            self.stream.write(f"[{label}] {text}\n")
+            self.stream.flush()
+            return
+        from rich.text import Text
+
+        body_style = "dim" if dim else ""
+        if result is not None:
+            body_style = _CONCLUSION_STYLES.get(result.split(" ")[0], "")
+        rendered = Text.assemble(
+            (f"[{label}] ", self.style_of(step)), (text, body_style)
+        )
+        self._console.print(rendered, soft_wrap=True)  # type: ignore[attr-defined]
+
+    def notice(self, text: str) -> None:
+        if self._console is None:
+            print(f"trio-steps: {text}", file=sys.stderr, flush=True)
+            return
+        from rich.text import Text
+
+        self._console.print(Text(f"trio-steps: {text}", style="bold yellow"))  # type: ignore[attr-defined]
+
+    def refresh_status(self) -> None:
+        live = self._live
+        if live is None:
+            return
+        from rich.text import Text
+
+        status = Text()
+        if self.running:
+            status.append("running: ", style="bold")
+            for n, step in enumerate(self.running):
+                if n:
+                    status.append(", ")
+                status.append(self.labels.get(step, step), style=self.style_of(step))
+        if self.queued:
+            status.append("  queued: " if self.running else "queued: ", style="bold")
+            status.append(", ".join(self.labels.get(s, s) for s in self.queued))
+        live.update(status, refresh=True)  # type: ignore[attr-defined]
+
+    # -- the end -------------------------------------------------------------
+
+    def summary(self, report: JobReport) -> None:
+        rows = []
+        for step_id, step in report.steps.items():
+            rows.append(
+                (
+                    step.name,
+                    "" if step_id.startswith("__") else step_id,
+                    _kind(step),
+                    _conclusion(step),
+                    _format_duration(step.duration),
+                )
+            )
+        verdict = {
+            "success": "Job succeeded",
+            "failure": "Job failed",
+            "cancelled": "Job cancelled",
+        }.get(report.result.github, f"Job {report.result.github}")
+        headers = ("Step", "Id", "Kind", "Conclusion", "Duration")
+        if self._console is None:
+            widths = [
+                max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)
+            ]
+            out = self.stream
+            out.write("\n")
+            for row in (headers, *rows):
+                out.write(
+                    "  ".join(
+                        c.ljust(w) for c, w in zip(row, widths, strict=True)
+                    ).rstrip()
+                )
+                out.write("\n")
+            out.write(f"{verdict}\n")
+            out.flush()
+            return
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(show_edge=False, pad_edge=False)
+        for header in headers:
+            table.add_column(header, no_wrap=header != "Step")
+        for row in rows:
+            style = _CONCLUSION_STYLES.get(row[3].split(" ")[0].rstrip(","), "")
+            cells = [Text(cell) for cell in row]
+            cells[3].stylize(style)
+            table.add_row(*cells)
+        console = self._console
+        console.print()  # type: ignore[attr-defined]
+        console.print(table)  # type: ignore[attr-defined]
+        style = _CONCLUSION_STYLES.get(report.result.github, "bold")
+        console.print(Text(verdict, style=f"bold {style}"))  # type: ignore[attr-defined]
+
+
+_RESULT_WORDS: Final = {
+    "succeeded": "success",
+    "succeeded_with_issues": "success",
+    "failed": "failure",
+    "canceled": "cancelled",
+    "skipped": "skipped",
+    "abandoned": "cancelled",
+}

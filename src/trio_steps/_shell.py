@@ -1,0 +1,623 @@
+"""The shell executor: how a step whose ``run`` is a string runs (SPEC §12).
+
+:func:`run_shell` writes the script to a fresh per-step directory, starts the
+shell in its own session (so its process group is its own), streams stdout
+and stderr line by line to the :class:`~trio_steps._context.StepRun`,
+handles workflow commands, stops the group with the SIGINT → SIGTERM →
+SIGKILL ladder when the step is cancelled (R6.3), and applies the file
+commands when the process has ended (also after a cancel, R5.3).
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import tempfile
+from collections.abc import Callable, Mapping
+from typing import Final, final
+
+import trio
+
+from ._context import StepFailed, StepRun
+from ._shell_commands import (
+    WORKFLOW_COMMANDS,
+    FileCommandError,
+    WorkflowCommand,
+    parse_key_values,
+    parse_path_file,
+    parse_workflow_command,
+)
+
+__all__ = [
+    "DRAIN_TIMEOUT",
+    "MAX_LINE_CHARS",
+    "SUMMARY_LIMIT",
+    "LineSplitter",
+    "resolve_shell",
+    "run_shell",
+]
+
+#: A line longer than this many characters is emitted in pieces of this size.
+MAX_LINE_CHARS: Final = 65536
+#: Seconds to keep reading stdout/stderr once every process of the group is
+#: gone; only a process that left the group (``setsid``) can hold them open.
+DRAIN_TIMEOUT: Final = 1.0
+#: A ``GITHUB_STEP_SUMMARY`` larger than this many bytes is not kept.
+SUMMARY_LIMIT: Final = 1024 * 1024
+
+_READ_SIZE: Final = 65536
+_BASH: Final = ("bash", "--noprofile", "--norc", "-eo", "pipefail", "{0}")
+_SH: Final = ("sh", "-e", "{0}")
+_EXTENSIONS: Final = {"bash": ".sh", "sh": ".sh", "python": ".py", "python3": ".py"}
+_NEWLINE: Final = re.compile("\r\n|\r|\n")
+_RUNGS: Final = (
+    (signal.SIGINT, "interrupt"),
+    (signal.SIGTERM, "terminate"),
+)
+_UNSECURE_MESSAGE: Final = (
+    "The `{}` command is disabled. Please upgrade to using Environment Files "
+    "or opt into unsecure command execution by setting the "
+    "`ACTIONS_ALLOW_UNSECURE_COMMANDS` environment variable to `true`."
+)
+
+
+def resolve_shell(shell: str | None, search_path: str) -> tuple[list[str], str]:
+    """Turn a step's ``shell`` into an argv template and a script extension.
+
+    Args:
+        shell: ``None`` (bash, or ``sh`` where bash is missing), ``"bash"``,
+            ``"sh"``, ``"python"`` (or ``python3`` where ``python`` is
+            missing), or a command template containing ``{0}``, split like a
+            POSIX shell would.
+        search_path: The ``PATH`` the step runs with; programs are looked up
+            in it.
+
+    Returns:
+        The argv, whose first item is an absolute path and where ``{0}``
+        stands for the script file, and the script file's extension.
+
+    Raises:
+        StepFailed: The shell is unknown or its program cannot be found.
+    """
+
+    def find(program: str) -> str | None:
+        return shutil.which(program, path=search_path)
+
+    if shell is None:
+        for template in (_BASH, _SH):
+            found = find(template[0])
+            if found is not None:
+                return [found, *template[1:]], ".sh"
+        raise StepFailed("No shell found: neither 'bash' nor 'sh' is on PATH.")
+    name = shell.strip()
+    if name in ("bash", "sh"):
+        template = _BASH if name == "bash" else _SH
+        found = find(name)
+        if found is None:
+            raise StepFailed(f"Shell {name!r} was not found on PATH.")
+        return [found, *template[1:]], ".sh"
+    if name == "python":
+        found = find("python") or find("python3")
+        if found is None:
+            raise StepFailed(
+                "Shell 'python' was not found: neither 'python' nor 'python3' is on PATH."
+            )
+        return [found, "{0}"], ".py"
+    if "{0}" not in name:
+        raise StepFailed(
+            f"Unknown shell {shell!r}: use bash, sh, python, or a command "
+            "template containing {0}."
+        )
+    try:
+        argv = shlex.split(name)
+    except ValueError as exc:
+        raise StepFailed(f"Invalid shell template {shell!r}: {exc}.") from None
+    found = find(argv[0])
+    if found is None:
+        raise StepFailed(
+            f"Shell program {argv[0]!r} (from shell {shell!r}) was not found."
+        )
+    return [found, *argv[1:]], _EXTENSIONS.get(os.path.basename(argv[0]), "")
+
+
+@final
+class LineSplitter:
+    """Turn chunks of bytes from one stream into lines, incrementally.
+
+    Bytes are decoded as UTF-8 with invalid sequences replaced (U+FFFD).
+    ``\\n``, ``\\r\\n`` and a lone ``\\r`` end a line (as in GitHub's runner);
+    a line longer than ``max_chars`` is emitted in pieces of ``max_chars``
+    characters instead of being buffered whole.
+
+    Args:
+        emit: Called with each line, without its terminator, in order.
+        max_chars: The longest line emitted in one piece.
+    """
+
+    __slots__ = ("_decoder", "_emit", "_max", "_pending")
+
+    def __init__(
+        self, emit: Callable[[str], None], max_chars: int = MAX_LINE_CHARS
+    ) -> None:
+        self._emit = emit
+        self._max = max_chars
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._pending = ""
+
+    def feed(self, data: bytes | bytearray) -> None:
+        """Decode ``data`` and emit every line it completes."""
+        self._split(self._pending + self._decoder.decode(data), final=False)
+
+    def close(self) -> None:
+        """Emit what is left: a last line without a terminator, if any."""
+        self._split(self._pending + self._decoder.decode(b"", final=True), final=True)
+        self._pending = ""
+
+    def _split(self, text: str, *, final: bool) -> None:
+        hold = ""
+        if not final and text.endswith("\r"):
+            # The "\n" of a "\r\n" may be in the next chunk.
+            text, hold = text[:-1], "\r"
+        parts = text.split("\n") if "\r" not in text else _NEWLINE.split(text)
+        rest = parts.pop()
+        emit, limit = self._emit, self._max
+        for line in parts:
+            if len(line) <= limit:
+                emit(line)
+            else:
+                for start in range(0, len(line), limit):
+                    emit(line[start : start + limit])
+        while len(rest) > limit or (final and rest):
+            emit(rest[:limit])
+            rest = rest[limit:]
+        self._pending = rest + hold
+
+
+def _truthy(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() == "true"
+
+
+@final
+class _Commands:
+    """Workflow commands found in the output of one step run."""
+
+    __slots__ = ("allow_unsecure", "debug", "echo", "errors", "run", "stop_names")
+
+    def __init__(self, run: StepRun, env: Mapping[str, str]) -> None:
+        self.run = run
+        # The runner honours the variable from its own environment too.
+        self.allow_unsecure = _truthy(env, "ACTIONS_ALLOW_UNSECURE_COMMANDS")
+        self.debug = _truthy(env, "ACTIONS_STEP_DEBUG")
+        self.echo = self.debug
+        self.errors: list[str] = []
+        #: While ``::stop-commands::TOKEN`` is in force: ``{TOKEN}``.
+        self.stop_names: frozenset[str] | None = None
+
+    def fail(self, message: str) -> None:
+        self.errors.append(message)
+        self.run.annotate("error", message)
+
+    def line(self, line: str, stream: str) -> None:
+        if line[:2] == "::" or (line[:1].isspace() and line.lstrip()[:2] == "::"):
+            if self.stop_names is not None:
+                if parse_workflow_command(line, self.stop_names) is not None:
+                    self.stop_names = None
+                    return
+            else:
+                command = parse_workflow_command(line)
+                if command is not None:
+                    self.apply(command, line, stream)
+                    return
+        self.run.output(line, stream)
+
+    def apply(self, command: WorkflowCommand, line: str, stream: str) -> None:
+        run = self.run
+        name, data = command.name, command.data
+        if name == "add-mask":
+            # Never echoed: the line holds the secret.
+            if data.strip():
+                run.add_mask(data)
+            else:
+                run.annotate(
+                    "warning",
+                    "Can't add secret mask for empty string in ::add-mask:: command.",
+                )
+            return
+        if self.echo:
+            run.output(line, stream)
+        if name in ("error", "warning", "notice"):
+            run.annotate(name, _annotation(command))
+        elif name == "group":
+            run.output(f"##[group]{data}", stream)
+        elif name == "endgroup":
+            run.output("##[endgroup]", stream)
+        elif name == "debug":
+            if self.debug:
+                run.output(f"##[debug]{data}", stream)
+        elif name == "echo":
+            value = data.strip().lower()
+            if value in ("on", "off"):
+                self.echo = value == "on"
+            else:
+                self.fail("Invalid ::echo:: value: use 'on' or 'off'.")
+        elif name == "stop-commands":
+            if not data or data in WORKFLOW_COMMANDS:
+                self.fail(
+                    "Invalid ::stop-commands:: token: it must be non-empty and "
+                    "not the name of a workflow command."
+                )
+            else:
+                self.stop_names = frozenset({data})
+        elif name in ("set-output", "save-state", "set-env"):
+            if name == "set-env" and not self.allow_unsecure:
+                self.fail(_UNSECURE_MESSAGE.format(name))
+                return
+            key = command.properties.get("name", "")
+            if not key:
+                self.fail(
+                    f"Required property 'name' is missing in the ::{name}:: command."
+                )
+            elif name == "set-output":
+                run.set_output(key, data)
+            elif name == "save-state":
+                run.state[key] = data
+            elif "=" in key or "\x00" in key or "\x00" in data:
+                self.fail(
+                    "Invalid ::set-env:: command: the name may not contain '=' or NUL."
+                )
+            else:
+                run.set_env(key, data)
+        elif name == "add-path":
+            if not self.allow_unsecure:
+                self.fail(_UNSECURE_MESSAGE.format(name))
+            elif not data or "\x00" in data:
+                self.fail(
+                    "Invalid ::add-path:: command: the path is empty or contains NUL."
+                )
+            else:
+                run.add_path(data)
+
+
+def _annotation(command: WorkflowCommand) -> str:
+    props = command.properties
+    where = props.get("file", "")
+    if where:
+        for key in ("line", "col"):
+            if key not in props:
+                break
+            where += f":{props[key]}"
+    message = command.data
+    if title := props.get("title"):
+        message = f"{title}: {message}"
+    return f"{where}: {message}" if where else message
+
+
+def _stat_fields(pid: str) -> list[bytes] | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    # comm may contain spaces and parentheses: the fields start after the last ")".
+    return data[data.rfind(b")") + 2 :].split()
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` is still alive (zombies do not count).
+
+    Args:
+        pgid: The process group id.
+
+    Returns:
+        ``False`` once every member has exited.
+    """
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return True  # no /proc: trust kill(), zombies included
+    wanted = str(pgid).encode()
+    for name in names:
+        if name.isdigit():
+            fields = _stat_fields(name)
+            # fields: state, ppid, pgrp, …
+            if fields and fields[2] == wanted and fields[0] not in (b"Z", b"X"):
+                return True
+    return False
+
+
+@final
+class _StepFiles:
+    """The per-step directory: script, file-command files, RUNNER_TEMP."""
+
+    __slots__ = (
+        "directory",
+        "env",
+        "output",
+        "path",
+        "runner_temp",
+        "script",
+        "state",
+        "summary",
+    )
+
+    def __init__(self, script: str, extension: str, runner_temp: str | None) -> None:
+        base = tempfile.gettempdir()
+        try:
+            self.directory = tempfile.mkdtemp(prefix="trio-steps-", dir=base)
+        except OSError as exc:
+            raise StepFailed(
+                f"Cannot create the step's temporary directory in {base!r}: "
+                f"{exc.strerror or exc}."
+            ) from None
+        try:
+            join = os.path.join
+            d = self.directory
+            self.script = join(d, "script" + extension)
+            self.output = join(d, "output")
+            self.env = join(d, "env")
+            self.path = join(d, "path")
+            self.state = join(d, "state")
+            self.summary = join(d, "summary")
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+            fd = os.open(self.script, flags, 0o700)
+            try:
+                os.write(fd, script.encode("utf-8", "surrogateescape"))
+            finally:
+                os.close(fd)
+            for file in (self.output, self.env, self.path, self.state, self.summary):
+                os.close(os.open(file, flags, 0o600))
+            if runner_temp is None:
+                runner_temp = join(d, "temp")
+                os.mkdir(runner_temp)
+            self.runner_temp = runner_temp
+        except OSError as exc:
+            self.remove()
+            raise StepFailed(
+                f"Cannot write the step's files in {base!r}: {exc.strerror or exc}."
+            ) from None
+
+    def remove(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def read(self, file: str) -> bytes:
+        try:
+            with open(file, "rb") as f:
+                return f.read()
+        except OSError:
+            return b""  # deleted by the script: nothing written
+
+
+def _directories(run: StepRun) -> tuple[str, str]:
+    workspace = os.path.abspath(run.workspace)
+    if run.working_directory is None:
+        cwd = workspace
+    else:
+        cwd = os.path.join(workspace, os.path.expanduser(run.working_directory))
+    if not os.path.isdir(cwd):
+        what = "workspace" if run.working_directory is None else "working directory"
+        raise StepFailed(f"The {what} {cwd!r} does not exist or is not a directory.")
+    return workspace, cwd
+
+
+def _environment(run: StepRun) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(run.env)
+    if run.path:
+        inherited = env.get("PATH", os.defpath)
+        env["PATH"] = os.pathsep.join((*run.path, inherited) if inherited else run.path)
+    elif "PATH" not in env:
+        env["PATH"] = os.defpath
+    return env
+
+
+async def run_shell(run: StepRun) -> None:
+    """Run a shell step to its end (SPEC §12, R6.3).
+
+    Must be called in the step's own task and cancel scope. When that scope
+    is cancelled, the process group is stopped with ``SIGINT``, then
+    ``SIGTERM`` after ``run.interrupt_grace``, then ``SIGKILL`` after
+    ``run.terminate_grace``; the file commands are applied and
+    :class:`trio.Cancelled` is re-raised once no process of the group is
+    alive.
+
+    Args:
+        run: The step's record: what to run, and where results go.
+
+    Raises:
+        StepFailed: The shell, the working directory or the temporary
+            directory is missing, the process exited with a non-zero code, or
+            a file or workflow command was malformed or refused.
+        trio.Cancelled: The step was stopped.
+    """
+    workspace, cwd = _directories(run)
+    env = _environment(run)
+    argv, extension = resolve_shell(run.shell, env["PATH"])
+    files = _StepFiles(run.script or "", extension, getattr(run, "runner_temp", None))
+    try:
+        env.update(
+            CI="true",
+            GITHUB_ACTIONS="true",
+            GITHUB_WORKSPACE=workspace,
+            RUNNER_TEMP=files.runner_temp,
+            GITHUB_OUTPUT=files.output,
+            GITHUB_ENV=files.env,
+            GITHUB_PATH=files.path,
+            GITHUB_STATE=files.state,
+            GITHUB_STEP_SUMMARY=files.summary,
+        )
+        argv = [arg.replace("{0}", files.script) for arg in argv]
+        await _Execution(run, files, env).execute(argv, cwd)
+    finally:
+        files.remove()
+
+
+@final
+class _Execution:
+    """One process group from start to the last of its members."""
+
+    __slots__ = ("commands", "env", "files", "killed", "run")
+
+    def __init__(self, run: StepRun, files: _StepFiles, env: dict[str, str]) -> None:
+        self.run = run
+        self.files = files
+        self.commands = _Commands(run, env)
+        self.env = env
+        self.killed = False
+
+    async def execute(self, argv: list[str], cwd: str) -> None:
+        run = self.run
+        try:
+            proc = await trio.lowlevel.open_process(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=cwd,
+                env=self.env,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise StepFailed(
+                f"Cannot start the shell {argv[0]!r}: {exc.strerror or exc}."
+            ) from None
+        stopped: BaseException | None = None
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        streams = ((proc.stdout, "stdout"), (proc.stderr, "stderr"))
+        pumps = [(trio.CancelScope(shield=True), trio.Event()) for _ in streams]
+        try:
+            async with trio.open_nursery() as nursery:
+                for (stream, name), (scope, done) in zip(streams, pumps, strict=True):
+                    nursery.start_soon(self._pump, stream, name, scope, done)
+                try:
+                    await proc.wait()
+                except BaseException as exc:  # Cancelled, or KeyboardInterrupt
+                    stopped = exc
+                with trio.CancelScope(shield=True):
+                    if stopped is not None:
+                        await self._ladder(proc)
+                    await self._kill_leftovers(proc.pid)
+                    with trio.move_on_after(DRAIN_TIMEOUT):
+                        for _, done in pumps:
+                            await done.wait()
+                    for scope, _ in pumps:
+                        scope.cancel()
+        finally:
+            with trio.CancelScope(shield=True):
+                for stream, _ in streams:
+                    await stream.aclose()
+        code = proc.returncode
+        assert code is not None
+        # .NET, and so GitHub's runner, reports death by signal N as 128 + N.
+        code = code if code >= 0 else 128 - code
+        run.exit_code = code
+        errors = self._apply_files()
+        if stopped is not None:
+            raise stopped
+        if code != 0:
+            raise StepFailed(
+                f"Process completed with exit code {code}.", exit_code=code
+            )
+        errors = self.commands.errors + errors
+        if errors:
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            raise StepFailed(errors[0] + more, exit_code=code)
+
+    async def _pump(
+        self,
+        stream: trio.abc.ReceiveStream,
+        name: str,
+        scope: trio.CancelScope,
+        done: trio.Event,
+    ) -> None:
+        line = self.commands.line
+        splitter = LineSplitter(lambda text: line(text, name))
+        with scope:
+            try:
+                while data := await stream.receive_some(_READ_SIZE):
+                    splitter.feed(data)
+            finally:
+                splitter.close()
+                done.set()
+
+    def _signal(self, pgid: int, sig: signal.Signals) -> bool:
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            return False
+        if sig == signal.SIGKILL:
+            self.killed = True
+        self.run.signal_sent(sig.name)
+        return True
+
+    async def _ladder(self, proc: trio.Process) -> None:
+        """R6.3: SIGINT, SIGTERM, SIGKILL until the main process has exited."""
+        graces = (self.run.interrupt_grace, self.run.terminate_grace)
+        for (sig, which), grace in zip(_RUNGS, graces, strict=True):
+            if proc.returncode is not None or not self._signal(proc.pid, sig):
+                return
+            with trio.move_on_after(grace):
+                await proc.wait()
+                return
+            self.run.grace_expired(which)
+        if proc.returncode is None and self._signal(proc.pid, signal.SIGKILL):
+            await proc.wait()
+
+    async def _kill_leftovers(self, pgid: int) -> None:
+        """SIGKILL what the main process left in its group; wait until it is gone."""
+        if not group_alive(pgid):
+            return
+        if not self.killed:
+            self._signal(pgid, signal.SIGKILL)
+        delay = 0.001
+        while group_alive(pgid):
+            await trio.sleep(delay)
+            delay = min(delay * 2, 0.05)
+            try:
+                os.killpg(pgid, signal.SIGKILL)  # a member may have forked meanwhile
+            except ProcessLookupError:
+                return
+
+    def _apply_files(self) -> list[str]:
+        """Apply the file commands; return one message per malformed file."""
+        run, files = self.run, self.files
+        errors: list[str] = []
+        targets: tuple[tuple[str, str, Callable[[str, str], None]], ...] = (
+            ("GITHUB_OUTPUT", files.output, run.set_output),
+            ("GITHUB_ENV", files.env, run.set_env),
+            ("GITHUB_STATE", files.state, run.state.__setitem__),
+        )
+        for file, where, apply in targets:
+            try:
+                for name, value in parse_key_values(files.read(where), file):
+                    apply(name, value)
+            except FileCommandError as exc:
+                errors.append(str(exc))
+        try:
+            for entry in parse_path_file(files.read(files.path)):
+                run.add_path(entry)
+        except FileCommandError as exc:
+            errors.append(str(exc))
+        for message in errors:
+            run.annotate("error", message)
+        summary = files.read(files.summary)
+        if len(summary) > SUMMARY_LIMIT:
+            run.annotate(
+                "warning",
+                f"GITHUB_STEP_SUMMARY is {len(summary)} bytes, more than the "
+                f"{SUMMARY_LIMIT} allowed; it was not kept.",
+            )
+        elif summary.strip():
+            run.summary = summary.decode("utf-8", "replace")
+        return errors

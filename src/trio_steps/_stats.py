@@ -1,0 +1,449 @@
+"""Concurrency statistics of a finished job: makespan, critical path, slots.
+
+Everything here is computed from a :class:`JobReport` alone (its steps and
+events), so it works the same on a live run and on a trace read back with
+:func:`~trio_steps.load_trace`. Times are on the Trio clock the job ran on,
+like the times of :class:`~trio_steps.StepReport`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
+
+import attrs
+
+from ._events import EventKind
+from ._results import JobReport, StepReport
+
+__all__ = [
+    "CriticalLink",
+    "JobStatistics",
+    "format_statistics",
+    "statistics",
+]
+
+_CONTROL_KINDS: Final = frozenset({"wait", "wait-all", "cancel", "implicit-wait-all"})
+
+
+@attrs.frozen(kw_only=True)
+class CriticalLink:
+    """One link of a job's critical path.
+
+    Attributes:
+        step_id: The step.
+        start: When this step started to matter for the end time.
+        end: When its part ended (the next link starts here or later).
+        via: How the step's part began, given the link before it:
+            ``"job-start"`` (at the start of the job), ``"sequence"`` (its turn
+            in the main sequence came, or it was launched, when the previous
+            link ended), ``"slot"`` (a queued background step got the slot the
+            previous link released), ``"completion"`` (a control step finished
+            waiting when its target, the previous link, finished), or
+            ``"stop"`` (a ``cancel`` step, the previous link, asked it to stop).
+    """
+
+    step_id: str
+    start: float
+    end: float
+    via: str
+
+    @property
+    def duration(self) -> float:
+        """Seconds this link contributes (``end - start``)."""
+        return self.end - self.start
+
+
+def _frozen_map(value: Mapping[str, float]) -> Mapping[str, float]:
+    return MappingProxyType(dict(value))
+
+
+@attrs.frozen(kw_only=True)
+class JobStatistics:
+    """How a job used its time and its background slots.
+
+    Attributes:
+        start: When the job started (its ``job-started`` event, else its first
+            step).
+        end: When the job finished (its ``job-finished`` event, else its last
+            step).
+        makespan: ``end - start`` in seconds.
+        critical_path: The chain of steps and waits that determined the end
+            time, earliest first (see :class:`CriticalLink`).
+        queued: Seconds each launched background step spent waiting for a
+            slot (until it started, or was removed from the queue), by id in
+            declared order.
+        slot_usage: The number of background steps holding a slot as a step
+            function: ``(time, count)`` pairs, each count holding from its
+            time until the next pair's; starts at :attr:`start`, ends with 0.
+        peak_concurrency: The largest number of background steps that held a
+            slot at once.
+        mean_concurrency: The time average of that number over the makespan.
+        max_background: The job's slot limit, if the trace says it.
+        utilisation: ``mean_concurrency / max_background``, if known.
+    """
+
+    start: float
+    end: float
+    makespan: float
+    critical_path: tuple[CriticalLink, ...]
+    queued: Mapping[str, float] = attrs.field(converter=_frozen_map)
+    slot_usage: tuple[tuple[float, int], ...]
+    peak_concurrency: int
+    mean_concurrency: float
+    max_background: int | None
+    utilisation: float | None
+
+    @property
+    def critical_steps(self) -> tuple[str, ...]:
+        """The ids on the critical path, earliest first, without repeats."""
+        seen: dict[str, None] = {}
+        for link in self.critical_path:
+            seen.setdefault(link.step_id, None)
+        return tuple(seen)
+
+    @property
+    def total_queued(self) -> float:
+        """Seconds all background steps spent queued, summed."""
+        return sum(self.queued.values())
+
+
+def _bounds(report: JobReport) -> tuple[float, float]:
+    start = end = None
+    for event in report.events:
+        if event.kind is EventKind.JOB_STARTED and start is None:
+            start = event.time
+        elif event.kind is EventKind.JOB_FINISHED:
+            end = event.time
+    times = [
+        t
+        for step in report.steps.values()
+        for t in (step.queued_at, step.started_at, step.finished_at)
+        if t is not None
+    ]
+    if start is None:
+        start = min(times, default=0.0)
+    if end is None:
+        end = max(times, default=start)
+    return start, end
+
+
+def _slot_usage(
+    report: JobReport, start: float, end: float
+) -> tuple[tuple[tuple[float, int], ...], int, float]:
+    deltas: dict[float, int] = {}
+    for step in report.steps.values():
+        if (
+            step.background
+            and step.started_at is not None
+            and step.finished_at is not None
+        ):
+            if step.finished_at <= step.started_at:
+                continue  # held a slot for no time at all
+            deltas[step.started_at] = deltas.get(step.started_at, 0) + 1
+            deltas[step.finished_at] = deltas.get(step.finished_at, 0) - 1
+    usage: list[tuple[float, int]] = [(start, 0)]
+    count = peak = 0
+    area = 0.0
+    for time in sorted(deltas):
+        count += deltas[time]
+        peak = max(peak, count)
+        if time <= usage[-1][0]:
+            usage[-1] = (usage[-1][0], count)
+        elif count != usage[-1][1]:
+            area += usage[-1][1] * (time - usage[-1][0])
+            usage.append((time, count))
+    if end > usage[-1][0]:
+        area += usage[-1][1] * (end - usage[-1][0])
+        if usage[-1][1] != 0:
+            usage.append((end, 0))
+    makespan = end - start
+    return tuple(usage), peak, (area / makespan if makespan > 0 else 0.0)
+
+
+def _queued(report: JobReport) -> dict[str, float]:
+    queued: dict[str, float] = {}
+    for step in report.steps.values():
+        if step.queued_at is None or step.finished_at is None:
+            continue
+        until = step.started_at if step.started_at is not None else step.finished_at
+        queued[step.id] = until - step.queued_at
+    return queued
+
+
+def _stop_requests(report: JobReport) -> dict[str, tuple[float, str]]:
+    stops: dict[str, tuple[float, str]] = {}
+    for event in report.events:
+        if event.kind is EventKind.CANCEL_REQUESTED and event.step_id is not None:
+            reason = event.data.get("reason")
+            stops.setdefault(
+                event.step_id.casefold(),
+                (event.time, reason if isinstance(reason, str) else ""),
+            )
+    return stops
+
+
+class _Walker:
+    """Walks back from the last step through what each step waited for."""
+
+    def __init__(self, report: JobReport) -> None:
+        self.steps = list(report.steps.values())
+        self.index = {step.id.casefold(): i for i, step in enumerate(self.steps)}
+        self.stops = _stop_requests(report)
+        self.finish_order: dict[str, int] = {}
+        for position, event in enumerate(report.events):
+            if event.kind is EventKind.STEP_FINISHED and event.step_id is not None:
+                self.finish_order.setdefault(event.step_id.casefold(), position)
+
+    def _ran(self, step: StepReport) -> bool:
+        return step.finished_at is not None
+
+    def completed_targets(self, control: StepReport) -> list[StepReport]:
+        key = control.id.casefold()
+        return [
+            s
+            for s in self.steps
+            if s.completed_by is not None
+            and s.completed_by.casefold() == key
+            and self._ran(s)
+        ]
+
+    def predecessor(self, step: StepReport, at: float) -> StepReport | None:
+        """The step whose end let ``step``'s turn (or launch) come at ``at``."""
+        before = self.steps[: self.index[step.id.casefold()]]
+        sequence = [s for s in before if not s.background and self._ran(s)]
+        previous = sequence[-1] if sequence else None
+        if previous is not None and previous.finished_at == at:
+            return previous
+        if not step.background:
+            # Before the first post step the engine waits for every remaining
+            # background step (R4.7): the last of them may be what it waited for.
+            ended_then = [s for s in before if s.background and s.finished_at == at]
+            if ended_then:
+                return ended_then[-1]
+        return previous
+
+    def releaser(self, step: StepReport, at: float) -> StepReport | None:
+        """The background step whose slot ``step`` took at ``at``.
+
+        Slots freed at one instant go to queued steps in launch order (R4.2),
+        so the n-th step to get a slot at ``at`` took the n-th slot released.
+        """
+        starters = sorted(
+            (
+                s
+                for s in self.steps
+                if s.background
+                and s.started_at == at
+                and s.queued_at is not None
+                and s.queued_at < at
+            ),
+            key=lambda s: (s.queued_at, self.index[s.id.casefold()]),
+        )
+        releasers = sorted(
+            (
+                s
+                for s in self.steps
+                if s.background and s.started_at is not None and s.finished_at == at
+            ),
+            key=lambda s: (
+                self.finish_order.get(s.id.casefold(), len(self.finish_order)),
+                self.index[s.id.casefold()],
+            ),
+        )
+        if not releasers:
+            return None
+        position = starters.index(step) if step in starters else 0
+        return releasers[min(position, len(releasers) - 1)]
+
+    def walk(self) -> list[CriticalLink]:
+        ran = [s for s in self.steps if self._ran(s)]
+        if not ran:
+            return []
+        current = max(ran, key=lambda s: (s.finished_at, self.index[s.id.casefold()]))
+        assert current.finished_at is not None
+        end = current.finished_at
+        links: list[CriticalLink] = []
+        check_targets = True
+        # Each move goes to a step that ended no later; the bound stops a
+        # malformed hand-made report from looping.
+        for _ in range(4 * len(self.steps) + 4):
+            step = current
+            if (
+                check_targets
+                and step.kind in _CONTROL_KINDS
+                and step.started_at is not None
+            ):
+                targets = [
+                    t
+                    for t in self.completed_targets(step)
+                    if t.finished_at is not None
+                    and step.started_at < t.finished_at <= end
+                ]
+                if targets:
+                    target = max(
+                        targets,
+                        key=lambda t: (t.finished_at, self.index[t.id.casefold()]),
+                    )
+                    assert target.finished_at is not None
+                    links.append(
+                        CriticalLink(
+                            step_id=step.id,
+                            start=target.finished_at,
+                            end=end,
+                            via="completion",
+                        )
+                    )
+                    current, end = target, target.finished_at
+                    continue
+            check_targets = True
+            stop = self.stops.get(step.id.casefold())
+            requester = (
+                self.steps[self.index[step.completed_by.casefold()]]
+                if step.completed_by is not None
+                and step.completed_by.casefold() in self.index
+                else None
+            )
+            if (
+                stop is not None
+                and stop[1] == "cancel"
+                and requester is not None
+                and requester.kind == "cancel"
+                and requester.started_at == stop[0]
+                and stop[0] <= end
+            ):
+                links.append(
+                    CriticalLink(step_id=step.id, start=stop[0], end=end, via="stop")
+                )
+                current, end = requester, stop[0]
+                check_targets = False  # only the cancel step's turn matters now
+                continue
+            begin = step.started_at if step.started_at is not None else step.queued_at
+            if begin is None:
+                break
+            begin = min(begin, end)
+            if (
+                step.background
+                and step.queued_at is not None
+                and step.started_at is not None
+                and step.started_at > step.queued_at
+            ):
+                releaser = self.releaser(step, step.started_at)
+                if releaser is not None:
+                    links.append(
+                        CriticalLink(step_id=step.id, start=begin, end=end, via="slot")
+                    )
+                    current, end = releaser, step.started_at
+                    continue
+                begin = step.queued_at
+            launch = step.queued_at if step.queued_at is not None else begin
+            previous = self.predecessor(step, launch)
+            if previous is None or previous.finished_at is None:
+                links.append(
+                    CriticalLink(step_id=step.id, start=begin, end=end, via="job-start")
+                )
+                break
+            links.append(
+                CriticalLink(step_id=step.id, start=begin, end=end, via="sequence")
+            )
+            current, end = previous, min(previous.finished_at, begin)
+        links.reverse()
+        return links
+
+
+def statistics(report: JobReport) -> JobStatistics:
+    """Compute makespan, critical path, queueing and slot use of a job.
+
+    Args:
+        report: A finished job's report (from a run or :func:`load_trace`).
+
+    Returns:
+        The job's statistics.
+    """
+    start, end = _bounds(report)
+    usage, peak, mean = _slot_usage(report, start, end)
+    max_background: int | None = None
+    for event in report.events:
+        if event.kind is EventKind.JOB_STARTED:
+            value = event.data.get("max_background")
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                max_background = value
+            break
+    return JobStatistics(
+        start=start,
+        end=end,
+        makespan=end - start,
+        critical_path=tuple(_Walker(report).walk()),
+        queued=_queued(report),
+        slot_usage=usage,
+        peak_concurrency=peak,
+        mean_concurrency=mean,
+        max_background=max_background,
+        utilisation=None if max_background is None else mean / max_background,
+    )
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.3f} s"
+
+
+def format_statistics(report: JobReport, stats: JobStatistics | None = None) -> str:
+    """Describe a job's statistics in a few lines of plain text.
+
+    Args:
+        report: The job's report (for step names and the result).
+        stats: Its statistics, if already computed.
+
+    Returns:
+        The text, ending with a newline.
+    """
+    if stats is None:
+        stats = statistics(report)
+    names = {step.id: step.name for step in report.steps.values()}
+    job_name = next(
+        (
+            str(e.data.get("name"))
+            for e in report.events
+            if e.kind is EventKind.JOB_STARTED and e.data.get("name")
+        ),
+        "job",
+    )
+    background = sum(1 for s in report.steps.values() if s.background)
+    lines = [
+        f"Job {job_name}: {report.result.name} ({report.result.github})",
+        f"Makespan: {_seconds(stats.makespan)} "
+        f"(Trio clock {stats.start:.3f} to {stats.end:.3f})",
+        f"Steps: {len(report.steps)}, of which background: {background}",
+    ]
+    slots = (
+        f"of {stats.max_background} slots"
+        if stats.max_background is not None
+        else "slots"
+    )
+    use = (
+        f", utilisation {stats.utilisation:.0%}"
+        if stats.utilisation is not None
+        else ""
+    )
+    lines.append(
+        f"Concurrency: peak {stats.peak_concurrency} {slots}, "
+        f"mean {stats.mean_concurrency:.2f}{use}"
+    )
+    if stats.queued:
+        lines.append(f"Queued time (total {_seconds(stats.total_queued)}):")
+        width = max(len(step_id) for step_id in stats.queued)
+        for step_id, seconds in stats.queued.items():
+            lines.append(f"  {step_id:<{width}}  {_seconds(seconds)}")
+    lines.append(f"Critical path ({len(stats.critical_path)} links):")
+    for link in stats.critical_path:
+        rel_start = link.start - stats.start
+        rel_end = link.end - stats.start
+        lines.append(
+            f"  {rel_start:9.3f} → {rel_end:9.3f}  {link.via:<10}  "
+            f"{link.step_id} ({names.get(link.step_id, link.step_id)})"
+        )
+    lines.append("Slot usage (time from start → background steps running):")
+    for time, count in stats.slot_usage:
+        lines.append(f"  {time - stats.start:9.3f}  {count}")
+    return "\n".join(lines) + "\n"

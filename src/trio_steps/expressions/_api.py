@@ -1,0 +1,226 @@
+"""Compiling and evaluating expressions and conditions."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from typing import final
+
+from . import _functions
+from ._errors import MAX_EXPRESSION_LENGTH, ExpressionError, ParsingError
+from ._evaluator import compile_tree
+from ._lexer import tokenize
+from ._parser import parse
+from ._state import Function, State
+from ._values import FilteredArray, truthy
+
+__all__ = [
+    "CompiledExpression",
+    "compile",
+    "compile_condition",
+    "evaluate",
+    "names_key",
+]
+
+_CACHE_SIZE = 4096
+
+
+@final
+class CompiledExpression:
+    """An expression parsed once, ready to be evaluated many times.
+
+    Obtain one from :func:`compile` or :func:`compile_condition`; do not
+    construct it directly.
+
+    Attributes:
+        source: The expression text. For a condition, the effective
+            expression, e.g. ``success() && (github.ref == 'main')``.
+        names: The context names the expression was compiled against.
+        functions: Canonical names of the functions the expression calls,
+            e.g. ``frozenset({'success', 'startsWith'})``.
+    """
+
+    __slots__ = ("_function", "functions", "names", "source")
+
+    source: str
+    names: frozenset[str]
+    functions: frozenset[str]
+
+    def __init__(
+        self,
+        source: str,
+        names: frozenset[str],
+        function: Function,
+        functions: frozenset[str],
+    ) -> None:
+        self.source = source
+        self.names = names
+        self.functions = functions
+        self._function = function
+
+    @property
+    def uses_status_function(self) -> bool:
+        """Whether ``success()``, ``failure()``, ``always()`` or ``cancelled()`` is called."""
+        return not self.functions.isdisjoint(_functions.STATUS_FUNCTIONS)
+
+    def evaluate(self, contexts: Mapping[str, object]) -> object:
+        """Evaluate the expression.
+
+        Args:
+            contexts: The value of each context name, e.g. ``{"github": {...},
+                "steps": {...}}``. Names are matched ignoring case; a name
+                the expression was compiled with but that is missing here is
+                null. The job status for ``success()`` and friends is read
+                from ``contexts["job"]["status"]``.
+
+        Returns:
+            The value: ``None``, a ``bool``, a number, a ``str``, a ``list``
+            or a ``dict`` (values taken from ``contexts`` are returned as
+            they are, not copied).
+
+        Raises:
+            EvaluationError: A function failed, e.g. ``fromJSON()`` of text
+                that is not JSON, or the memory limit was exceeded.
+        """
+        result = self._function(State(contexts))
+        if type(result) is FilteredArray:
+            return list(result)
+        return result
+
+    def __repr__(self) -> str:
+        return f"<CompiledExpression {self.source!r}>"
+
+
+def names_key(names: Iterable[str]) -> frozenset[str]:
+    """Normalise the ``names`` argument into a hashable cache key."""
+    if isinstance(names, str):
+        raise TypeError("names must be an iterable of context names, not a str")
+    return frozenset(names)
+
+
+def _check_length(expression: str) -> None:
+    if len(expression) > MAX_EXPRESSION_LENGTH:
+        raise ParsingError(
+            f"Exceeded max expression length {MAX_EXPRESSION_LENGTH}", 1, expression
+        )
+
+
+def compile(expression: str, *, names: Iterable[str]) -> CompiledExpression:
+    """Parse an expression once, for evaluating it many times.
+
+    Results are cached per ``(expression, names)``, so compiling the same text
+    again is cheap.
+
+    Args:
+        expression: The expression text, without ``${{ }}``.
+        names: The context names the expression may use (matched ignoring
+            case); any other name is an error.
+
+    Returns:
+        The compiled expression.
+
+    Raises:
+        LexingError: The text contains something that is not a token.
+        ParsingError: Bad syntax, an unknown context name or function, a
+            wrong number of arguments, or the text is longer than
+            :data:`MAX_EXPRESSION_LENGTH` or nested deeper than
+            :data:`MAX_DEPTH`.
+        TypeError: ``names`` is a single string.
+    """
+    _check_length(expression)
+    return _compile_cached(expression, names_key(names))
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _compile_cached(expression: str, names: frozenset[str]) -> CompiledExpression:
+    declared: dict[str, str] = {}
+    for name in sorted(names):
+        declared.setdefault(name.lower(), name)
+    tree = parse(expression, tokenize(expression), declared)
+    function, functions = compile_tree(expression, tree)
+    return CompiledExpression(expression, names, function, functions)
+
+
+def evaluate(expression: str, contexts: Mapping[str, object]) -> object:
+    """Compile (with caching) and evaluate an expression.
+
+    Args:
+        expression: The expression text, without ``${{ }}``.
+        contexts: The contexts; their keys are the names the expression may
+            use.
+
+    Returns:
+        The value of the expression, as for :meth:`CompiledExpression.evaluate`.
+
+    Raises:
+        ExpressionError: The expression is invalid (:class:`LexingError`,
+            :class:`ParsingError`) or failed (:class:`EvaluationError`).
+    """
+    names = [name for name in contexts if isinstance(name, str)]
+    return compile(expression, names=names).evaluate(contexts)
+
+
+def compile_condition(text: str, *, names: Iterable[str]) -> CompiledExpression:
+    """Compile a step condition (an ``if:`` value).
+
+    The text may be wrapped in ``${{ }}`` as a whole. As in GitHub (SPEC
+    R3.5), a condition that calls none of ``success()``, ``failure()``,
+    ``always()`` and ``cancelled()`` means ``success() && (condition)``, and
+    an empty condition means ``success()``. Text that mixes ``${{ }}`` with
+    other text is, as in GitHub, the string the template produces (so it is
+    true whenever it is not empty). Test the result with :func:`truthy`.
+
+    Args:
+        text: The condition.
+        names: The context names it may use.
+
+    Returns:
+        The compiled condition; its ``source`` is the effective expression.
+
+    Raises:
+        LexingError: See :func:`compile`.
+        ParsingError: See :func:`compile`; also for an unclosed ``${{``.
+        TypeError: ``names`` is a single string.
+    """
+    return _compile_condition_cached(text, names_key(names))
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _compile_condition_cached(text: str, names: frozenset[str]) -> CompiledExpression:
+    from ._template import condition_parts  # a cycle: templates compile expressions
+
+    stripped = text.strip()
+    if not stripped:
+        stripped = "success()"
+    source, function, functions = condition_parts(stripped, text, names)
+    if not functions.isdisjoint(_functions.STATUS_FUNCTIONS):
+        return CompiledExpression(source, names, function, functions)
+    return CompiledExpression(
+        f"success() && ({source})",
+        names,
+        _and_success(function),
+        functions | {"success"},
+    )
+
+
+def _and_success(condition: Function) -> Function:
+    success = _functions.build("success", [], None)
+
+    def success_and(state: State) -> object:
+        value = success(state)
+        if truthy(value):
+            return condition(state)
+        return value
+
+    return success_and
+
+
+def compiled_parts(expression: CompiledExpression) -> tuple[Function, frozenset[str]]:
+    """Internal: the function and function names of a compiled expression."""
+    return expression._function, expression.functions
+
+
+def locate_in_template(error: ExpressionError, template: str, offset: int) -> None:
+    """Internal: record where in ``template`` an expression error happened."""
+    error.template = template
+    error.template_position = offset + error.position
