@@ -61,7 +61,9 @@ def forever(**outputs: str) -> StepFn:
     return serve
 
 
-def times(report: ts.JobReport, id: str) -> tuple[float | None, float | None, float | None]:
+def times(
+    report: ts.JobReport, id: str
+) -> tuple[float | None, float | None, float | None]:
     """``(queued_at, started_at, finished_at)`` of a step."""
     step = report.steps[id]
     return (step.queued_at, step.started_at, step.finished_at)

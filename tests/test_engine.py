@@ -5,8 +5,6 @@ Test names and docstrings cite the SPEC rule they check.
 
 from __future__ import annotations
 
-import math
-
 import pytest
 import trio
 import trio.testing
@@ -22,13 +20,19 @@ S, F, C, K = (
 )
 
 
-
 # --------------------------------------------------------------- R2.2 / R2.3
 
 
-async def test_r2_2_return_succeeds_raise_fails_with_error_in_log(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r2_2_return_succeeds_raise_fails_with_error_in_log(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
-        ts.Job([ts.Step(work(1), id="ok"), ts.Step(work(2, fail=True, name="bad"), id="bad")])
+        ts.Job(
+            [
+                ts.Step(work(1), id="ok"),
+                ts.Step(work(2, fail=True, name="bad"), id="bad"),
+            ]
+        )
     )
     assert results(report, "ok") == (S, S)
     assert results(report, "bad") == (F, F)
@@ -38,7 +42,9 @@ async def test_r2_2_return_succeeds_raise_fails_with_error_in_log(autojump_clock
     assert report.result is F
 
 
-async def test_r2_2_own_timeout_fails_with_timed_out(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r2_2_own_timeout_fails_with_timed_out(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(ts.Job([ts.Step(work(10), id="slow", timeout=3)]))
     step = report.steps["slow"]
     assert (step.outcome, step.timed_out, step.finished_at) == (F, True, 3.0)
@@ -46,7 +52,9 @@ async def test_r2_2_own_timeout_fails_with_timed_out(autojump_clock: trio.testin
     assert report.result is F
 
 
-async def test_r2_3_continue_on_error_changes_only_the_conclusion(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r2_3_continue_on_error_changes_only_the_conclusion(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job([ts.Step(work(1, fail=True), id="a", continue_on_error=True)])
     )
@@ -54,7 +62,9 @@ async def test_r2_3_continue_on_error_changes_only_the_conclusion(autojump_clock
     assert report.result is S
 
 
-async def test_r2_3_canceled_is_never_converted(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r2_3_canceled_is_never_converted(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job(
             [
@@ -67,7 +77,9 @@ async def test_r2_3_canceled_is_never_converted(autojump_clock: trio.testing.Moc
     assert results(report, "svc") == (C, C)
 
 
-async def test_r2_3_timeout_with_continue_on_error_is_converted(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r2_3_timeout_with_continue_on_error_is_converted(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job([ts.Step(work(5), id="t", timeout=1, continue_on_error=True)])
     )
@@ -92,15 +104,29 @@ async def test_r2_3_timeout_with_continue_on_error_is_converted(autojump_clock: 
         ([(S, False, None), (F, False, None)], F),
         ([(S, False, None), (S, False, None)], S),
     ],
-    ids=["F,S", "F,s||f", "F,always", "Fcoe,F", "Fcoe,S", "Fcoe,Fcoe", "S", "S,F", "S,S"],
+    ids=[
+        "F,S",
+        "F,s||f",
+        "F,always",
+        "Fcoe,F",
+        "Fcoe,S",
+        "Fcoe,Fcoe",
+        "S",
+        "S,F",
+        "S,S",
+    ],
 )
-async def test_continue_on_error_table(autojump_clock: trio.testing.MockClock, 
-    steps: list[tuple[ts.Result, bool, object]], expected: ts.Result
+async def test_continue_on_error_table(
+    autojump_clock: trio.testing.MockClock,
+    steps: list[tuple[ts.Result, bool, object]],
+    expected: ts.Result,
 ) -> None:
     """GitHub's continue-on-error table (R2.3, R2.4, R3.2)."""
     job = ts.Job(
         [
-            ts.Step(work(1, fail=r is F), id=f"s{i}", continue_on_error=coe, condition=cond)  # type: ignore[arg-type]
+            ts.Step(
+                work(1, fail=r is F), id=f"s{i}", continue_on_error=coe, condition=cond
+            )  # type: ignore[arg-type]
             for i, (r, coe, cond) in enumerate(steps)
         ]
     )
@@ -110,7 +136,9 @@ async def test_continue_on_error_table(autojump_clock: trio.testing.MockClock,
 # ------------------------------------------------------------ R2.4 / R2.5
 
 
-async def test_r2_4_background_failure_reaches_the_job_once_via_the_wait(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r2_4_background_failure_reaches_the_job_once_via_the_wait(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     events: list[ts.Event] = []
     report = await ts.run_job(
         ts.Job(
@@ -129,7 +157,9 @@ async def test_r2_4_background_failure_reaches_the_job_once_via_the_wait(autojum
     assert events == list(report.events)
 
 
-async def test_r2_4_unwaited_background_failure_merges_at_the_end(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r2_4_unwaited_background_failure_merges_at_the_end(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job(
             [
@@ -147,7 +177,9 @@ async def test_r2_4_unwaited_background_failure_merges_at_the_end(autojump_clock
     assert report.result is F
 
 
-async def test_r2_5_skipped_step_has_skipped_outcome_and_conclusion(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r2_5_skipped_step_has_skipped_outcome_and_conclusion(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job([ts.Step(work(1), id="never", condition=ts.failure)])
     )
@@ -160,7 +192,9 @@ async def test_r2_5_skipped_step_has_skipped_outcome_and_conclusion(autojump_clo
 # --------------------------------------------------------------------- R3
 
 
-async def test_r3_1_post_steps_default_to_always(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r3_1_post_steps_default_to_always(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job([ts.Step(work(1, fail=True))], post_steps=[ts.Step(work(1), id="post")])
     )
@@ -168,7 +202,9 @@ async def test_r3_1_post_steps_default_to_always(autojump_clock: trio.testing.Mo
     assert report.result is F
 
 
-async def test_r3_2_own_canceled_result_does_not_make_cancelled_true(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r3_2_own_canceled_result_does_not_make_cancelled_true(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job(
             [
@@ -184,7 +220,9 @@ async def test_r3_2_own_canceled_result_does_not_make_cancelled_true(autojump_cl
     assert report.result is S
 
 
-async def test_r3_3_background_condition_is_evaluated_at_launch_not_at_slot(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r3_3_background_condition_is_evaluated_at_launch_not_at_slot(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     seen: list[ts.Result] = []
 
     def record(status: ts.Status) -> bool:
@@ -207,7 +245,9 @@ async def test_r3_3_background_condition_is_evaluated_at_launch_not_at_slot(auto
     assert results(report, "queued") == (S, S)
 
 
-async def test_r3_4_condition_that_raises_fails_step_and_job_at_once(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r3_4_condition_that_raises_fails_step_and_job_at_once(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     def boom(status: ts.Status) -> bool:
         raise ZeroDivisionError("no")
 
@@ -224,7 +264,11 @@ async def test_r3_4_condition_that_raises_fails_step_and_job_at_once(autojump_cl
     for id in ("bg", "fg"):
         step = report.steps[id]
         assert (step.outcome, step.conclusion) == (F, F)  # coe does not apply
-        assert (step.queued_at, step.started_at, step.completed_by) == (None, None, None)
+        assert (step.queued_at, step.started_at, step.completed_by) == (
+            None,
+            None,
+            None,
+        )
         assert step.error is not None and "ZeroDivisionError: no" in step.error
         assert "step-flushed" not in kinds(report, id)
     assert results(report, "later") == (K, K)
@@ -233,7 +277,9 @@ async def test_r3_4_condition_that_raises_fails_step_and_job_at_once(autojump_cl
     assert report.steps["__implicit_wait_all"].outcome is S
 
 
-async def test_r3_status_sees_visible_steps_and_env(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r3_status_sees_visible_steps_and_env(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     captured: list[ts.Status] = []
 
     def look(status: ts.Status) -> bool:
@@ -259,7 +305,9 @@ async def test_r3_status_sees_visible_steps_and_env(autojump_clock: trio.testing
 # --------------------------------------------------------------------- R4
 
 
-async def test_r4_1_foreground_runs_while_background_step_goes_on(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r4_1_foreground_runs_while_background_step_goes_on(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job(
             [
@@ -276,7 +324,9 @@ async def test_r4_1_foreground_runs_while_background_step_goes_on(autojump_clock
     assert times(report, "w") == (None, 5.0, 10.0)
 
 
-async def test_r4_1_foreground_state_is_visible_at_once_and_path_goes_first(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r4_1_foreground_state_is_visible_at_once_and_path_goes_first(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     seen: dict[str, object] = {}
 
     async def look(ctx: ts.StepContext) -> None:
@@ -287,7 +337,10 @@ async def test_r4_1_foreground_state_is_visible_at_once_and_path_goes_first(auto
     report = await ts.run_job(
         ts.Job(
             [
-                ts.Step(work(1, outputs={"k": "v"}, env={"NEW": "1"}, path=("/x", "/y")), id="a"),
+                ts.Step(
+                    work(1, outputs={"k": "v"}, env={"NEW": "1"}, path=("/x", "/y")),
+                    id="a",
+                ),
                 ts.Step(work(1, path=("/x",)), id="b"),
                 ts.Step(look, id="c"),
             ]
@@ -298,7 +351,9 @@ async def test_r4_1_foreground_state_is_visible_at_once_and_path_goes_first(auto
     assert report.env["NEW"] == "1"
 
 
-async def test_each_step_gets_a_fresh_env_and_later_steps_see_earlier_outputs(autojump_clock: trio.testing.MockClock) -> None:
+async def test_each_step_gets_a_fresh_env_and_later_steps_see_earlier_outputs(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     envs: list[dict[str, str]] = []
 
     async def capture(ctx: ts.StepContext) -> None:
@@ -318,7 +373,9 @@ async def test_each_step_gets_a_fresh_env_and_later_steps_see_earlier_outputs(au
     assert report.steps["two"].outputs == {"n": "2"}
 
 
-async def test_r4_2_background_sees_state_frozen_at_launch(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r4_2_background_sees_state_frozen_at_launch(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     seen: dict[str, object] = {}
 
     async def late_look(ctx: ts.StepContext) -> None:
@@ -337,7 +394,9 @@ async def test_r4_2_background_sees_state_frozen_at_launch(autojump_clock: trio.
     assert seen == {"has_fg": False, "env": None}
 
 
-async def test_r4_2_eleventh_background_step_queues_until_a_slot_frees(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r4_2_eleventh_background_step_queues_until_a_slot_frees(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     steps: list[ts.Step | ts.WaitAll] = [
         ts.Step(work(1 + i), id=f"b{i}", background=True) for i in range(11)
     ]
@@ -347,7 +406,9 @@ async def test_r4_2_eleventh_background_step_queues_until_a_slot_frees(autojump_
     assert times(report, "b10") == (0.0, 1.0, 12.0)  # b0's slot, at 1 s
 
 
-async def test_r4_2_slots_go_in_launch_order(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r4_2_slots_go_in_launch_order(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job(
             [
@@ -363,7 +424,9 @@ async def test_r4_2_slots_go_in_launch_order(autojump_clock: trio.testing.MockCl
     assert [report.steps[i].started_at for i in ("q1", "q2", "q3")] == [2.0, 3.0, 4.0]
 
 
-async def test_r4_3_background_timeout_counts_from_the_slot(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r4_3_background_timeout_counts_from_the_slot(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job(
             [
@@ -378,7 +441,9 @@ async def test_r4_3_background_timeout_counts_from_the_slot(autojump_clock: trio
     assert report.steps["late"].timed_out
 
 
-async def test_r4_4_wait_blocks_until_its_target_finished(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r4_4_wait_blocks_until_its_target_finished(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job(
             [
@@ -390,10 +455,12 @@ async def test_r4_4_wait_blocks_until_its_target_finished(autojump_clock: trio.t
     )
     assert times(report, "w") == (None, 0.0, 4.0)
     assert times(report, "next") == (None, 4.0, 5.0)
-    assert [k for k in kinds(report, "bg")][-1] == "step-flushed"
+    assert list(kinds(report, "bg"))[-1] == "step-flushed"
 
 
-async def test_r4_4_wait_outcome_ignores_skipped_and_cancel_targeted_canceled(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r4_4_wait_outcome_ignores_skipped_and_cancel_targeted_canceled(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job(
             [
@@ -413,7 +480,9 @@ async def test_r4_4_wait_outcome_ignores_skipped_and_cancel_targeted_canceled(au
     assert report.steps["skipped"].completed_by is None
 
 
-async def test_r4_4_wait_merges_in_listed_order_and_flushes_in_listed_order(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r4_4_wait_merges_in_listed_order_and_flushes_in_listed_order(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job(
             [
@@ -428,7 +497,9 @@ async def test_r4_4_wait_merges_in_listed_order_and_flushes_in_listed_order(auto
     assert report.env["V"] == "a"  # R5.4: the later flush wins
 
 
-async def test_r4_4_wait_outcome_of_job_cancelled_target_is_canceled(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r4_4_wait_outcome_of_job_cancelled_target_is_canceled(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     runner_holder: list[ts.JobRunner] = []
 
     async def cancel_job(ctx: ts.StepContext) -> None:
@@ -449,7 +520,9 @@ async def test_r4_4_wait_outcome_of_job_cancelled_target_is_canceled(autojump_cl
     assert report.result is C
 
 
-async def test_r4_5_wait_all_waits_for_all_in_launch_order(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r4_5_wait_all_waits_for_all_in_launch_order(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job(
             [
@@ -468,7 +541,9 @@ async def test_r4_5_wait_all_waits_for_all_in_launch_order(autojump_clock: trio.
     assert times(report, "again") == (None, 3.0, 3.0)
 
 
-async def test_r4_6_cancel_stops_running_and_queued_targets(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r4_6_cancel_stops_running_and_queued_targets(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job(
             [
@@ -491,7 +566,9 @@ async def test_r4_6_cancel_stops_running_and_queued_targets(autojump_clock: trio
     assert times(report, "after") == (None, 2.0, 3.0)
 
 
-async def test_r4_6_target_that_already_finished_is_flushed_not_stopped(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r4_6_target_that_already_finished_is_flushed_not_stopped(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job(
             [
@@ -508,7 +585,9 @@ async def test_r4_6_target_that_already_finished_is_flushed_not_stopped(autojump
     assert report.result is F
 
 
-async def test_r4_6_target_ending_at_the_cancel_instant_is_not_stopped(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r4_6_target_ending_at_the_cancel_instant_is_not_stopped(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     """timing.rst: natural activity at an instant comes before decisions."""
     report = await ts.run_job(
         ts.Job(
@@ -522,15 +601,25 @@ async def test_r4_6_target_ending_at_the_cancel_instant_is_not_stopped(autojump_
     assert results(report, "bg") == (S, S)
 
 
-async def test_cancelling_a_running_step_gives_canceled_and_job_succeeds(autojump_clock: trio.testing.MockClock) -> None:
+async def test_cancelling_a_running_step_gives_canceled_and_job_succeeds(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
-        ts.Job([ts.Step(forever(), id="svc", background=True), ts.Step(work(1)), ts.Cancel("svc")])
+        ts.Job(
+            [
+                ts.Step(forever(), id="svc", background=True),
+                ts.Step(work(1)),
+                ts.Cancel("svc"),
+            ]
+        )
     )
     assert results(report, "svc") == (C, C)
     assert report.result is S
 
 
-async def test_control_steps_run_after_a_failure(autojump_clock: trio.testing.MockClock) -> None:
+async def test_control_steps_run_after_a_failure(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job(
             [
@@ -550,7 +639,9 @@ async def test_control_steps_run_after_a_failure(autojump_clock: trio.testing.Mo
     assert report.result is F
 
 
-async def test_always_steps_run_after_a_cancelled_step(autojump_clock: trio.testing.MockClock) -> None:
+async def test_always_steps_run_after_a_cancelled_step(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job(
             [
@@ -576,18 +667,23 @@ async def test_always_steps_run_after_a_cancelled_step(autojump_clock: trio.test
         ([ts.Step(work(1))], False),
     ],
 )
-async def test_r4_7_implicit_wait_all_reported_iff_something_is_left(autojump_clock: trio.testing.MockClock, 
-    declared: list[ts.Step], implicit: bool
+async def test_r4_7_implicit_wait_all_reported_iff_something_is_left(
+    autojump_clock: trio.testing.MockClock, declared: list[ts.Step], implicit: bool
 ) -> None:
     """R4.7 / I9."""
     report = await ts.run_job(ts.Job(declared))
     assert ("__implicit_wait_all" in report.steps) is implicit
     if implicit:
         step = report.steps["__implicit_wait_all"]
-        assert (step.kind, step.name) == ("implicit-wait-all", "Wait for all background steps")
+        assert (step.kind, step.name) == (
+            "implicit-wait-all",
+            "Wait for all background steps",
+        )
 
 
-async def test_r4_7_and_r4_8_post_steps_run_after_every_background_step(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r4_7_and_r4_8_post_steps_run_after_every_background_step(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job(
             [ts.Step(work(5), id="bg", background=True), ts.Step(work(1))],
@@ -598,7 +694,9 @@ async def test_r4_7_and_r4_8_post_steps_run_after_every_background_step(autojump
     assert list(report.steps)[-1] == "post"
 
 
-async def test_r4_7_end_flush_without_implicit_wait_all_after_hard_work(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r4_7_end_flush_without_implicit_wait_all_after_hard_work(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     """A cancel-completed FAILED step merges at the end (R2.4.3, I8)."""
     report = await ts.run_job(
         ts.Job(
@@ -613,7 +711,9 @@ async def test_r4_7_end_flush_without_implicit_wait_all_after_hard_work(autojump
     assert report.result is F
 
 
-async def test_r4_9_parallel_is_launch_each_then_wait(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r4_9_parallel_is_launch_each_then_wait(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job(
             [
@@ -633,7 +733,9 @@ async def test_r4_9_parallel_is_launch_each_then_wait(autojump_clock: trio.testi
     assert report.steps["p1"].completed_by == "__parallel_1_wait"
 
 
-async def test_r4_10_second_wait_merges_again_but_does_not_flush_again(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r4_10_second_wait_merges_again_but_does_not_flush_again(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job(
             [
@@ -649,7 +751,9 @@ async def test_r4_10_second_wait_merges_again_but_does_not_flush_again(autojump_
     assert report.steps["bg"].completed_by == "w1"
 
 
-async def test_r4_11_control_steps_say_what_they_do(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r4_11_control_steps_say_what_they_do(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job(
             [
@@ -667,7 +771,9 @@ async def test_r4_11_control_steps_say_what_they_do(autojump_clock: trio.testing
 # --------------------------------------------------------------------- R5
 
 
-async def test_r5_1_background_state_is_held_back_until_flushed(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r5_1_background_state_is_held_back_until_flushed(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     seen: list[tuple[bool, str | None]] = []
 
     async def look(ctx: ts.StepContext) -> None:
@@ -676,7 +782,11 @@ async def test_r5_1_background_state_is_held_back_until_flushed(autojump_clock: 
     await ts.run_job(
         ts.Job(
             [
-                ts.Step(work(1, outputs={"o": "1"}, env={"BG": "1"}), id="bg", background=True),
+                ts.Step(
+                    work(1, outputs={"o": "1"}, env={"BG": "1"}),
+                    id="bg",
+                    background=True,
+                ),
                 ts.Step(work(2)),
                 ts.Step(look),
                 ts.Wait("bg"),
@@ -687,7 +797,9 @@ async def test_r5_1_background_state_is_held_back_until_flushed(autojump_clock: 
     assert seen == [(False, None), (True, "1")]
 
 
-async def test_r5_2_flush_publishes_outputs_env_path_then_results(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r5_2_flush_publishes_outputs_env_path_then_results(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job(
             [
@@ -709,7 +821,9 @@ async def test_r5_2_flush_publishes_outputs_env_path_then_results(autojump_clock
 # --------------------------------------------------------------------- R6
 
 
-async def test_r6_1_job_cancellation_reevaluates_the_running_foreground_step(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r6_1_job_cancellation_reevaluates_the_running_foreground_step(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     holder: list[ts.JobRunner] = []
 
     async def cancel_soon(ctx: ts.StepContext) -> None:
@@ -741,19 +855,23 @@ async def test_r6_1_job_cancellation_reevaluates_the_running_foreground_step(aut
     assert times(report, "late_bg") == (2.0, 2.0, 3.0)
     assert results(report, "late_bg") == (S, S)
     assert times(report, "post") == (None, 3.0, 4.0)
-    assert [e.data["reason"] for e in report.events if e.kind == "job-cancel-requested"] == [
-        "cancel"
-    ]
+    assert [
+        e.data["reason"] for e in report.events if e.kind == "job-cancel-requested"
+    ] == ["cancel"]
 
 
-async def test_r6_1_running_always_step_goes_on_after_job_cancellation(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r6_1_running_always_step_goes_on_after_job_cancellation(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     holder: list[ts.JobRunner] = []
 
     async def cancel_then_work(ctx: ts.StepContext) -> None:
         holder[0].cancel()
         await trio.sleep(2)
 
-    runner = ts.JobRunner(ts.Job([ts.Step(cancel_then_work, id="a", condition=ts.always)]))
+    runner = ts.JobRunner(
+        ts.Job([ts.Step(cancel_then_work, id="a", condition=ts.always)])
+    )
     holder.append(runner)
     report = await runner.run()
     assert results(report, "a") == (S, S)
@@ -761,10 +879,15 @@ async def test_r6_1_running_always_step_goes_on_after_job_cancellation(autojump_
     assert report.result is C
 
 
-async def test_r6_1_job_timeout_cancels_the_job(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r6_1_job_timeout_cancels_the_job(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job(
-            [ts.Step(work(10), id="long"), ts.Step(work(1), id="cleanup", condition=ts.always)],
+            [
+                ts.Step(work(10), id="long"),
+                ts.Step(work(1), id="cleanup", condition=ts.always),
+            ],
             timeout=4,
             post_steps=[ts.Step(work(1), id="post")],
         )
@@ -775,7 +898,9 @@ async def test_r6_1_job_timeout_cancels_the_job(autojump_clock: trio.testing.Moc
     assert times(report, "post") == (None, 5.0, 6.0)
 
 
-async def test_r6_1_job_timeout_does_not_limit_post_steps(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r6_1_job_timeout_does_not_limit_post_steps(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job([ts.Step(work(1))], timeout=2, post_steps=[ts.Step(work(5), id="post")])
     )
@@ -783,9 +908,13 @@ async def test_r6_1_job_timeout_does_not_limit_post_steps(autojump_clock: trio.t
     assert results(report, "post") == (S, S)
 
 
-async def test_r6_1_job_cancelled_before_run(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r6_1_job_cancelled_before_run(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     runner = ts.JobRunner(
-        ts.Job([ts.Step(work(1), id="a"), ts.Step(work(1), id="b", condition=ts.cancelled)])
+        ts.Job(
+            [ts.Step(work(1), id="a"), ts.Step(work(1), id="b", condition=ts.cancelled)]
+        )
     )
     runner.cancel()
     report = await runner.run()
@@ -794,7 +923,9 @@ async def test_r6_1_job_cancelled_before_run(autojump_clock: trio.testing.MockCl
     assert report.result is C
 
 
-async def test_r6_2_hard_stop_finalises_the_report_then_propagates(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r6_2_hard_stop_finalises_the_report_then_propagates(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     job = ts.Job(
         [
             ts.Step(work(10, ignore_stop=1), id="bg", background=True),
@@ -823,7 +954,9 @@ async def test_r6_2_hard_stop_finalises_the_report_then_propagates(autojump_cloc
     assert report.events[-1].kind == "job-finished"
 
 
-async def test_r6_3_queued_step_stopped_ends_canceled_without_starting(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r6_3_queued_step_stopped_ends_canceled_without_starting(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     """§11.1: the runner never completes a step cancelled while queued."""
     report = await ts.run_job(
         ts.Job(
@@ -841,7 +974,9 @@ async def test_r6_3_queued_step_stopped_ends_canceled_without_starting(autojump_
     assert times(report, "c") == (None, 0.0, 0.0)
 
 
-async def test_r6_3_slot_held_until_the_stopped_step_really_ended(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r6_3_slot_held_until_the_stopped_step_really_ended(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job(
             [
@@ -859,7 +994,9 @@ async def test_r6_3_slot_held_until_the_stopped_step_really_ended(autojump_clock
     assert times(report, "next") == (0.0, 3.0, 4.0)
 
 
-async def test_r6_4_step_that_ignores_the_stop_is_abandoned_and_frees_its_slot(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r6_4_step_that_ignores_the_stop_is_abandoned_and_frees_its_slot(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     """§11.2: abandoned after both graces; run() still waits for the task."""
     finished: list[float] = []
 
@@ -895,7 +1032,9 @@ async def test_r6_4_step_that_ignores_the_stop_is_abandoned_and_frees_its_slot(a
 
 
 @pytest.mark.parametrize("grace", [0.0, 3.0])
-async def test_r6_4_step_ending_at_the_give_up_instant_is_not_abandoned(autojump_clock: trio.testing.MockClock, grace: float) -> None:
+async def test_r6_4_step_ending_at_the_give_up_instant_is_not_abandoned(
+    autojump_clock: trio.testing.MockClock, grace: float
+) -> None:
     """R6.4 determinism: code ending at the give-up instant wins."""
 
     async def ends_at_the_instant(ctx: ts.StepContext) -> None:
@@ -922,25 +1061,37 @@ async def test_r6_4_step_ending_at_the_give_up_instant_is_not_abandoned(autojump
         assert results(report, "s") == (C, C)
 
 
-async def test_r6_4_abandoned_foreground_step_lets_the_main_sequence_move_on(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r6_4_abandoned_foreground_step_lets_the_main_sequence_move_on(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     async def shielded(ctx: ts.StepContext) -> None:
         with trio.CancelScope(shield=True):
             await trio.sleep(30)
 
     report = await ts.run_job(
         ts.Job(
-            [ts.Step(shielded, id="fg", timeout=5), ts.Step(work(1), id="after", condition=ts.always)],
+            [
+                ts.Step(shielded, id="fg", timeout=5),
+                ts.Step(work(1), id="after", condition=ts.always),
+            ],
             interrupt_grace=1,
             terminate_grace=1,
         )
     )
     fg = report.steps["fg"]
-    assert (fg.outcome, fg.timed_out, fg.abandoned, fg.finished_at) == (F, True, True, 7.0)
+    assert (fg.outcome, fg.timed_out, fg.abandoned, fg.finished_at) == (
+        F,
+        True,
+        True,
+        7.0,
+    )
     assert times(report, "after") == (None, 7.0, 8.0)
     assert trio.current_time() == 30.0
 
 
-async def test_r6_5_keyboard_interrupt_is_never_swallowed(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r6_5_keyboard_interrupt_is_never_swallowed(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     async def interrupt(ctx: ts.StepContext) -> None:
         await trio.sleep(1)
         raise KeyboardInterrupt
@@ -968,7 +1119,9 @@ async def test_r6_5_keyboard_interrupt_is_never_swallowed(autojump_clock: trio.t
     assert results(report, "never") == (K, K)
 
 
-async def test_r6_6_timeout_and_cancel_at_the_same_instant_timeout_wins(autojump_clock: trio.testing.MockClock) -> None:
+async def test_r6_6_timeout_and_cancel_at_the_same_instant_timeout_wins(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     """timing.rst: decisions due together apply in registration order."""
     report = await ts.run_job(
         ts.Job(
@@ -987,24 +1140,35 @@ async def test_r6_6_timeout_and_cancel_at_the_same_instant_timeout_wins(autojump
 # ------------------------------------------------------------ §11 and more
 
 
-async def test_11_8_ids_match_case_insensitively(autojump_clock: trio.testing.MockClock) -> None:
+async def test_11_8_ids_match_case_insensitively(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
-        ts.Job([ts.Step(work(1), id="Build", background=True), ts.Wait("BUILD", id="w")])
+        ts.Job(
+            [ts.Step(work(1), id="Build", background=True), ts.Wait("BUILD", id="w")]
+        )
     )
     assert report.steps["build"].completed_by == "w"
 
 
-async def test_11_7_continue_on_error_on_wait_all_is_honoured(autojump_clock: trio.testing.MockClock) -> None:
+async def test_11_7_continue_on_error_on_wait_all_is_honoured(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     report = await ts.run_job(
         ts.Job(
-            [ts.Step(work(1, fail=True), background=True), ts.WaitAll(id="wa", continue_on_error=True)]
+            [
+                ts.Step(work(1, fail=True), background=True),
+                ts.WaitAll(id="wa", continue_on_error=True),
+            ]
         )
     )
     assert results(report, "wa") == (F, S)
     assert report.result is S
 
 
-async def test_a_step_writing_a_non_string_output_fails_even_if_it_catches(autojump_clock: trio.testing.MockClock) -> None:
+async def test_a_step_writing_a_non_string_output_fails_even_if_it_catches(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     async def sneaky(ctx: ts.StepContext) -> None:
         try:
             ctx.set_output("n", 3)  # type: ignore[arg-type]
@@ -1016,7 +1180,9 @@ async def test_a_step_writing_a_non_string_output_fails_even_if_it_catches(autoj
     assert report.steps["s"].error == "output 'n' value must be a string, not int"
 
 
-async def test_a_sync_function_fails_the_step_with_a_clear_message(autojump_clock: trio.testing.MockClock) -> None:
+async def test_a_sync_function_fails_the_step_with_a_clear_message(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     def not_async(ctx: ts.StepContext) -> None:
         return None
 
@@ -1025,7 +1191,9 @@ async def test_a_sync_function_fails_the_step_with_a_clear_message(autojump_cloc
     assert "use 'async def'" in (report.steps["s"].error or "")
 
 
-async def test_step_tasks_started_with_start_soon_are_supervised(autojump_clock: trio.testing.MockClock) -> None:
+async def test_step_tasks_started_with_start_soon_are_supervised(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     ended: list[float] = []
 
     async def helper() -> None:
@@ -1039,13 +1207,21 @@ async def test_step_tasks_started_with_start_soon_are_supervised(autojump_clock:
         await trio.sleep_forever()
 
     report = await ts.run_job(
-        ts.Job([ts.Step(with_helper, id="h", background=True), ts.Step(work(2)), ts.Cancel("h")])
+        ts.Job(
+            [
+                ts.Step(with_helper, id="h", background=True),
+                ts.Step(work(2)),
+                ts.Cancel("h"),
+            ]
+        )
     )
     assert ended == [2.0]
     assert results(report, "h") == (C, C)
 
 
-async def test_events_are_delivered_live_and_kept_in_order(autojump_clock: trio.testing.MockClock) -> None:
+async def test_events_are_delivered_live_and_kept_in_order(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     live: list[ts.Event] = []
 
     async def peek(ctx: ts.StepContext) -> None:
@@ -1053,7 +1229,9 @@ async def test_events_are_delivered_live_and_kept_in_order(autojump_clock: trio.
         assert not runner.report.finished
         ctx.log("hello")
 
-    runner = ts.JobRunner(ts.Job([ts.Step(work(1), id="a"), ts.Step(peek, id="b")]), on_event=live.append)
+    runner = ts.JobRunner(
+        ts.Job([ts.Step(work(1), id="a"), ts.Step(peek, id="b")]), on_event=live.append
+    )
     report = await runner.run()
     assert live == list(report.events)
     assert [str(e.kind) for e in report.events] == [
@@ -1070,7 +1248,9 @@ async def test_events_are_delivered_live_and_kept_in_order(autojump_clock: trio.
     assert report.steps["b"].log == ("hello",)
 
 
-async def test_on_event_errors_are_raised_after_the_job(autojump_clock: trio.testing.MockClock) -> None:
+async def test_on_event_errors_are_raised_after_the_job(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     calls: list[str] = []
 
     def bad(event: ts.Event) -> None:
@@ -1084,12 +1264,16 @@ async def test_on_event_errors_are_raised_after_the_job(autojump_clock: trio.tes
     assert runner.report.steps["a"].conclusion is S
 
 
-async def test_secrets_are_masked_in_logs_events_and_errors(autojump_clock: trio.testing.MockClock) -> None:
+async def test_secrets_are_masked_in_logs_events_and_errors(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     async def leak(ctx: ts.StepContext) -> None:
         ctx.log("token is hunter2!")
         raise RuntimeError("bad hunter2")
 
-    report = await ts.run_job(ts.Job([ts.Step(leak, id="s")], secrets={"TOKEN": "hunter2"}))
+    report = await ts.run_job(
+        ts.Job([ts.Step(leak, id="s")], secrets={"TOKEN": "hunter2"})
+    )
     assert report.steps["s"].log == ("token is ***!", "RuntimeError: bad ***")
     assert report.steps["s"].error == "RuntimeError: bad ***"
     assert not any("hunter2" in str(e.data) for e in report.events)
@@ -1106,7 +1290,9 @@ async def test_log_tail_is_bounded(autojump_clock: trio.testing.MockClock) -> No
 
     report = await ts.run_job(
         ts.Job([ts.Step(chatty, id="c")]),
-        on_event=lambda e: lines.append(str(e.data["line"])) if e.kind == "step-output" else None,
+        on_event=lambda e: (
+            lines.append(str(e.data["line"])) if e.kind == "step-output" else None
+        ),
     )
     assert len(lines) == LOG_TAIL + 50
     assert len(report.steps["c"].log) == LOG_TAIL
@@ -1114,7 +1300,9 @@ async def test_log_tail_is_bounded(autojump_clock: trio.testing.MockClock) -> No
     assert sum(1 for e in report.events if e.kind == "step-output") == LOG_TAIL
 
 
-async def test_log_dir_keeps_every_line(autojump_clock: trio.testing.MockClock, tmp_path: object) -> None:
+async def test_log_dir_keeps_every_line(
+    autojump_clock: trio.testing.MockClock, tmp_path: object
+) -> None:
     import pathlib
 
     assert isinstance(tmp_path, pathlib.Path)
@@ -1154,8 +1342,17 @@ async def test_i10_same_job_same_report(autojump_clock: trio.testing.MockClock) 
         start = trio.current_time()
         report = await ts.run_job(job())
         shifted = {
-            id: (s.outcome, s.conclusion, s.completed_by, s.abandoned, s.timed_out)
-            + tuple(None if t is None else t - start for t in (s.queued_at, s.started_at, s.finished_at))
+            id: (
+                s.outcome,
+                s.conclusion,
+                s.completed_by,
+                s.abandoned,
+                s.timed_out,
+                *tuple(
+                    None if t is None else t - start
+                    for t in (s.queued_at, s.started_at, s.finished_at)
+                ),
+            )
             for id, s in report.steps.items()
         }
         reports.append((report.result, shifted))

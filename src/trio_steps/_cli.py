@@ -257,7 +257,7 @@ def _validate_command(args: argparse.Namespace) -> int:
     for file in args.files:
         try:
             workflow = read_workflow(
-                os.fspath(_as_path(file)), skip_unsupported=args.skip_unsupported
+                _as_path(file), skip_unsupported=args.skip_unsupported
             )
         except WorkflowError as exc:
             for problem in exc.problems:
@@ -399,6 +399,12 @@ def _run_job(job: Job, args: argparse.Namespace, *, use_color: bool) -> int:
         from ._engine import JobRunner
 
         runner = JobRunner(job, on_event=printer.on_event, log_dir=args.log_dir)
+
+        def name_of(step: str) -> str | None:
+            report = runner.report.steps.get(step)
+            return None if report is None else report.name
+
+        printer.name_of = name_of
         hard_stop = trio.CancelScope()
         signals = [signal.SIGINT, signal.SIGTERM]
         with trio.open_signal_receiver(*signals) as received:
@@ -467,6 +473,13 @@ def _format_duration(seconds: float | None) -> str:
     return f"{int(minutes)}m{rest:04.1f}s"
 
 
+def _shorten(text: str, width: int = 32) -> str:
+    first = text.strip().splitlines()[0] if text.strip() else text
+    if len(first) <= width and first == text:
+        return text
+    return first[: width - 1].rstrip() + "…"
+
+
 def _kind(step: StepReport) -> str:
     if step.kind == "run":
         if step.group is not None:
@@ -504,13 +517,19 @@ class _Printer:
         self.kinds: dict[str, str] = {}
         for planned in job.plan:
             generated = planned.id.startswith("__")
-            self.labels[planned.id] = planned.name if generated else planned.id
+            label = _shorten(planned.name) if generated else planned.id
+            self.labels[planned.id] = label
             self.names[planned.id] = planned.name
             self.kinds[planned.id] = planned.kind
         self.styles: dict[str, str] = {}
         self.running: dict[str, None] = {}
         self.queued: dict[str, None] = {}
         self.background: set[str] = {p.id for p in job.plan if p.background}
+        self.started: dict[str, float] = {}
+        self.skipped: set[str] = set()
+        #: Gives a step's current display name (``${{ }}`` in names is
+        #: expanded when the step's turn comes).
+        self.name_of: Callable[[str], str | None] = lambda step: None
         self._console: object = None
         self._live: object = None
 
@@ -566,11 +585,21 @@ class _Printer:
             self.queued.pop(step, None)
             if step in self.background:
                 self.running[step] = None
-            self.line(step, f"started: {self.names.get(step, step)}", dim=True)
+            self.started[step] = event.time
+            name = self.names.get(step, step)
+            if "${{" in name:
+                name = self.name_of(step) or name
+                if step.startswith("__"):
+                    self.labels[step] = _shorten(name)
+            label = self.labels.get(step, step)
+            self.line(
+                step, "started" if name == label else f"started: {name}", dim=True
+            )
         elif kind == "step-skipped":
             self.queued.pop(step, None)
+            self.skipped.add(step)
             self.line(step, "skipped", dim=True)
-        elif kind == "step-finished":
+        elif kind == "step-finished" and step not in self.skipped:
             self.queued.pop(step, None)
             self.running.pop(step, None)
             conclusion = str(data.get("conclusion", "")).lower()
@@ -578,7 +607,13 @@ class _Printer:
             text = _RESULT_WORDS.get(conclusion, conclusion)
             if outcome != conclusion:
                 text += f" (outcome {_RESULT_WORDS.get(outcome, outcome)})"
-            self.line(step, f"finished: {text}", dim=False, result=text)
+            started = self.started.get(step)
+            took = (
+                ""
+                if started is None
+                else f" in {_format_duration(event.time - started)}"
+            )
+            self.line(step, f"finished: {text}{took}", dim=False, result=text)
         elif kind == "signal-sent":
             self.line(step, f"sent {data.get('signal', '')}", dim=True)
         elif kind == "cancel-requested":
@@ -648,7 +683,7 @@ class _Printer:
         for step_id, step in report.steps.items():
             rows.append(
                 (
-                    step.name,
+                    _shorten(step.name, 48),
                     "" if step_id.startswith("__") else step_id,
                     _kind(step),
                     _conclusion(step),

@@ -52,22 +52,22 @@ class StepRun:
     """
 
     __slots__ = (
+        "_annotations",
+        "_env_changes",
+        "_outputs",
+        "_path_added",
         "_sink",
-        "annotations",
+        "_state",
         "env",
-        "env_changes",
         "exit_code",
         "failure",
         "id",
         "interrupt_grace",
         "log_path",
         "name",
-        "outputs",
         "path",
-        "path_added",
         "script",
         "shell",
-        "state",
         "step",
         "steps",
         "summary",
@@ -108,17 +108,57 @@ class StepRun:
         self.interrupt_grace = interrupt_grace
         self.terminate_grace = terminate_grace
         self.log_path = log_path
-        self.outputs: dict[str, str] = {}
-        self.env_changes: dict[str, str] = {}
-        self.path_added: list[str] = []
-        self.annotations: list[tuple[str, str]] = []
+        # What the step produced; allocated on first write, since most
+        # steps write nothing and a job may hold 100,000 of them.
+        self._outputs: dict[str, str] | None = None
+        self._env_changes: dict[str, str] | None = None
+        self._path_added: list[str] | None = None
+        self._annotations: list[tuple[str, str]] | None = None
+        self._state: dict[str, str] | None = None
         self.summary: str | None = None
         self.exit_code: int | None = None
         #: Set when the step broke a rule that must fail it even if its code
         #: swallowed the exception (for example a non-string output value).
         self.failure: str | None = None
-        #: The ``save-state`` values of a shell step.
-        self.state: dict[str, str] = {}
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        """The outputs set so far."""
+        if self._outputs is None:
+            self._outputs = {}
+        return self._outputs
+
+    @property
+    def env_changes(self) -> dict[str, str]:
+        """The job env changes made so far, in order."""
+        if self._env_changes is None:
+            self._env_changes = {}
+        return self._env_changes
+
+    @property
+    def path_added(self) -> list[str]:
+        """The job path entries added so far, in order."""
+        if self._path_added is None:
+            self._path_added = []
+        return self._path_added
+
+    @property
+    def annotations(self) -> list[tuple[str, str]]:
+        """``(level, message)`` annotations recorded so far."""
+        if self._annotations is None:
+            self._annotations = []
+        return self._annotations
+
+    @property
+    def state(self) -> dict[str, str]:
+        """The ``save-state`` values of a shell step."""
+        if self._state is None:
+            self._state = {}
+        return self._state
+
+    def wrote_anything(self) -> bool:
+        """Whether the step set an output, an env variable or a path entry."""
+        return bool(self._outputs or self._env_changes or self._path_added)
 
     # What executors report as it happens.
     def output(self, line: str, stream: str = "log") -> None:
@@ -144,8 +184,9 @@ class StepRun:
 
     def set_env(self, name: str, value: str) -> None:
         """Set a job env variable for later steps, published per R4.1/R5.2."""
-        self.env_changes.pop(name, None)
-        self.env_changes[name] = value
+        changes = self.env_changes
+        changes.pop(name, None)
+        changes[name] = value
 
     def add_path(self, entry: str) -> None:
         """Add a job path entry, published per R4.1/R5.2."""
@@ -282,7 +323,10 @@ class StepContext:
         self._run.add_mask(_check_str("mask", value))
 
     def start_soon(
-        self, fn: Callable[..., Awaitable[object]], *args: object, name: str | None = None
+        self,
+        fn: Callable[..., Awaitable[object]],
+        *args: object,
+        name: str | None = None,
     ) -> None:
         """Start a task that belongs to this step.
 

@@ -17,7 +17,6 @@ import os
 import sys
 import tempfile
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -27,7 +26,7 @@ import trio
 
 from ._background import Slots
 from ._context import StepFailed, StepRun
-from ._events import NO_DATA, Event, EventKind
+from ._events import NO_DATA, Event, EventKind, frozen_data
 from ._job import Job, PlannedStep, Step
 from ._python_step import run_python
 from ._results import (
@@ -48,6 +47,17 @@ __all__ = ["LOG_TAIL", "JobRunner", "run_job"]
 LOG_TAIL: Final = 1000
 
 _MASK: Final = "***"
+_NO_OUTPUTS: Mapping[str, str] = MappingProxyType({})
+_SUCCESS = (None, Result.SUCCEEDED, Result.SUCCEEDED_WITH_ISSUES)
+_STARTED = {
+    kind: frozen_data(kind=kind)
+    for kind in ("run", "wait", "wait-all", "cancel", "implicit-wait-all")
+}
+_FINISHED = {
+    (o, c): frozen_data(outcome=o.name, conclusion=c.name)
+    for o in Result
+    for c in Result
+}
 
 
 class _State(enum.Enum):
@@ -87,6 +97,7 @@ class _Record:
         "outcome",
         "outputs",
         "plan",
+        "published_seq",
         "queued_at",
         "run",
         "scope",
@@ -95,6 +106,7 @@ class _Record:
         "stop_reason",
         "timed_out",
         "timer",
+        "view_cache",
     )
 
     def __init__(self, engine: JobRunner, plan: PlannedStep) -> None:
@@ -124,8 +136,29 @@ class _Record:
         # and the interpolated fields.
         self.frozen: tuple[Any, ...] | None = None
         self.outputs: Mapping[str, str] | None = None
-        self.log: deque[tuple[int, int, Event]] | None = None
+        # The tail of the log as (events before it, output number, event);
+        # trimmed to LOG_TAIL entries in amortised O(1).
+        self.log: list[tuple[int, int, Event]] | None = None
         self.log_file: IO[str] | None = None
+        self.published_seq = 0
+        self.view_cache: StepView | None = None
+
+    @property
+    def declared_id(self) -> str:
+        return self.plan.id
+
+    def view(self) -> StepView:
+        """What later steps see once it is published (built on demand)."""
+        view = self.view_cache
+        if view is None:
+            assert self.outcome is not None and self.conclusion is not None
+            view = StepView(
+                outputs=self.outputs if self.outputs is not None else _NO_OUTPUTS,
+                outcome=self.outcome,
+                conclusion=self.conclusion,
+            )
+            self.view_cache = view
+        return view
 
     @property
     def queued(self) -> bool:
@@ -252,7 +285,9 @@ class JobRunner:
         self._on_event_error: Exception | None = None
         self._log_dir = Path(log_dir) if log_dir is not None else None
         self._records = [_Record(self, p) for p in job.plan]
-        self._by_id: dict[str, _Record] = {r.plan.id.casefold(): r for r in self._records}
+        self._by_id: dict[str, _Record] = {
+            r.plan.id.casefold(): r for r in self._records
+        }
         self._main_records = [r for r in self._records if not r.plan.post]
         self._post_records = [r for r in self._records if r.plan.post]
         self._events: list[Event] = []
@@ -268,7 +303,7 @@ class JobRunner:
         # What later steps see (R4.1, R5.2): published views by folded id
         # with their publication number, the job env (copied on write once a
         # launched step holds it) and the job path.
-        self._published: dict[str, tuple[int, str, StepView]] = {}
+        self._published: dict[str, _Record] = {}
         self._publications = 0
         self._env: dict[str, str] = dict(job.env)
         self._env_shared = False
@@ -371,7 +406,9 @@ class JobRunner:
             outcome=r.outcome,
             conclusion=r.conclusion,
             outputs=outputs,
-            log=tuple(str(e.data["line"]) for _, _, e in r.log) if r.log else (),
+            log=tuple(str(e.data["line"]) for _, _, e in r.log[-LOG_TAIL:])
+            if r.log
+            else (),
             queued_at=r.queued_at,
             started_at=r.started_at,
             finished_at=r.finished_at,
@@ -385,7 +422,7 @@ class JobRunner:
 
     def _all_events(self) -> tuple[Event, ...]:
         """Every kept event in order: output tails merged back in place."""
-        tails = [r.log for r in self._records if r.log]
+        tails = [r.log[-LOG_TAIL:] for r in self._records if r.log]
         if not tails:
             return tuple(self._events)
         outputs = list(heapq.merge(*tails, key=lambda entry: (entry[0], entry[1])))
@@ -403,7 +440,10 @@ class JobRunner:
     # -------------------------------------------------------------- events
 
     def _emit(
-        self, kind: EventKind, step_id: str | None, data: Mapping[str, object] | None = None
+        self,
+        kind: EventKind,
+        step_id: str | None,
+        data: Mapping[str, object] | None = None,
     ) -> Event:
         event = Event(
             kind=kind,
@@ -434,9 +474,11 @@ class JobRunner:
             data={"line": line, "stream": stream},
         )
         if r.log is None:
-            r.log = deque(maxlen=LOG_TAIL)
+            r.log = []
         self._output_seq += 1
         r.log.append((len(self._events), self._output_seq, event))
+        if len(r.log) >= 2 * LOG_TAIL:
+            del r.log[:LOG_TAIL]
         if self._log_dir is not None:
             if r.log_file is None:
                 self._log_dir.mkdir(parents=True, exist_ok=True)
@@ -523,9 +565,13 @@ class JobRunner:
             for r in self._post_records:
                 await self._turn(r)
         current = self._current
-        if self._main_scope.cancelled_caught and current is not None:
-            if current.plan.kind != "run" and current.state is _State.RUNNING:
-                self._finish(current, Result.CANCELED, error="the job was hard-stopped")
+        if (
+            self._main_scope.cancelled_caught
+            and current is not None
+            and current.plan.kind != "run"
+            and current.state is _State.RUNNING
+        ):
+            self._finish(current, Result.CANCELED, error="the job was hard-stopped")
 
     async def _turn(self, r: _Record) -> None:
         self._current = r
@@ -594,32 +640,24 @@ class JobRunner:
 
     def _step_env(self, step: Step, job_env: Mapping[str, str]) -> Mapping[str, str]:
         if not step.env:
-            return MappingProxyType(dict(job_env)) if not isinstance(
-                job_env, dict
-            ) else MappingProxyType(job_env)
+            return (
+                MappingProxyType(dict(job_env))
+                if not isinstance(job_env, dict)
+                else MappingProxyType(job_env)
+            )
         merged = dict(job_env)
         merged.update(step.env)
         return MappingProxyType(merged)
 
     def _interpolate(
         self, r: _Record, status: Status
-    ) -> tuple[Mapping[str, str], str | None, str | None, str | None] | None:
+    ) -> tuple[Mapping[str, str], str | None, str | None, str | None]:
         """Expand ``${{ }}`` in the step's fields at its turn (R3.6).
 
-        Returns ``None`` when nothing needs expanding: the step's own fields
-        apply as they are. Raises on an expression error.
+        Raises on an expression error.
         """
         step = r.plan.step
         assert step is not None
-        fields = [
-            step.run if isinstance(step.run, str) else None,
-            step.name,
-            step.working_directory,
-            step.shell,
-            *step.env.values(),
-        ]
-        if not any(f is not None and "${{" in f for f in fields):
-            return None
         from .expressions import compile_template
 
         contexts = self._contexts(status, status.env)
@@ -651,20 +689,32 @@ class JobRunner:
         step = r.plan.step
         assert step is not None
         job_env = self._job_env_snapshot()
-        status = self._status(self._step_env(step, job_env))
-        try:
-            holds = self._condition_holds(r, status)
-        except Exception as exc:  # R3.4
-            self._condition_failed(r, f"The condition raised: {_describe_exception(exc)}")
-            return
+        status: Status | None = None
+        if step.condition is None and not r.plan.templated:
+            # The common case, without building a Status (R3.1).
+            holds = r.plan.post or self._result in _SUCCESS
+        else:
+            status = self._status(self._step_env(step, job_env))
+            try:
+                holds = self._condition_holds(r, status)
+            except Exception as exc:  # R3.4
+                self._condition_failed(
+                    r, f"The condition raised: {_describe_exception(exc)}"
+                )
+                return
         if not holds:
             self._skip(r, reason="condition")
             return
-        try:
-            fields = self._interpolate(r, status)
-        except Exception as exc:  # R3.6
-            self._condition_failed(r, f"Interpolation failed: {_describe_exception(exc)}")
-            return
+        fields = None
+        if r.plan.templated:
+            assert status is not None
+            try:
+                fields = self._interpolate(r, status)
+            except Exception as exc:  # R3.6
+                self._condition_failed(
+                    r, f"Interpolation failed: {_describe_exception(exc)}"
+                )
+                return
         r.frozen = (job_env, self._publications, self._path, fields)
         if r.plan.background:
             self._launch(r)
@@ -681,7 +731,7 @@ class JobRunner:
         r.state = _State.RUNNING
         r.started_at = trio.current_time()
         self._unfinished += 1
-        self._emit(EventKind.STEP_STARTED, r.plan.id, {"kind": r.plan.kind})
+        self._emit(EventKind.STEP_STARTED, r.plan.id, _STARTED[r.plan.kind])
 
     def _nursery_start(self, r: _Record) -> None:
         step = r.plan.step
@@ -711,7 +761,8 @@ class JobRunner:
         )
         if step.timeout is not None:  # R4.3: counted from the start
             r.timer = self._timekeeper.at(
-                trio.current_time() + step.timeout, lambda: self._stop(r, _Reason.TIMEOUT)
+                trio.current_time() + step.timeout,
+                lambda: self._stop(r, _Reason.TIMEOUT),
             )
         self._nursery.start_soon(self._step_task, r, name=f"trio_steps:{r.plan.id}")
 
@@ -746,14 +797,12 @@ class JobRunner:
             self._hard_stop()
         finally:
             r.scope = None
-        self._step_ended(r, error)
+        self._step_ended(r, error, run)
 
-    def _step_ended(self, r: _Record, error: str | None) -> None:
+    def _step_ended(self, r: _Record, error: str | None, run: StepRun) -> None:
         """The step's code has really ended (R2.2)."""
         if r.abandoned:  # R6.4: its later exit changes nothing
             return
-        run = r.run
-        assert run is not None
         r.exit_code = run.exit_code
         if r.stop_reason is not None:
             self._finish_stopped(r)
@@ -770,7 +819,9 @@ class JobRunner:
             step = r.plan.step
             assert step is not None and step.timeout is not None
             r.timed_out = True
-            self._finish(r, Result.FAILED, error=f"The step timed out after {step.timeout:g} s")
+            self._finish(
+                r, Result.FAILED, error=f"The step timed out after {step.timeout:g} s"
+            )
         else:
             why = {
                 _Reason.CANCEL: "The step was cancelled by a cancel step",
@@ -794,13 +845,15 @@ class JobRunner:
         if r.timer is not None:
             r.timer.cancel()
             r.timer = None
-        data: dict[str, object] = {"outcome": outcome.name, "conclusion": r.conclusion.name}
-        if r.timed_out:
-            data["timed_out"] = True
-        if r.abandoned:
-            data["abandoned"] = True
-        if r.exit_code is not None:
-            data["exit_code"] = r.exit_code
+        data: Mapping[str, object] = _FINISHED[outcome, r.conclusion]
+        if r.timed_out or r.abandoned or r.exit_code is not None:
+            data = dict(data)
+            if r.timed_out:
+                data["timed_out"] = True
+            if r.abandoned:
+                data["abandoned"] = True
+            if r.exit_code is not None:
+                data["exit_code"] = r.exit_code
         self._emit(EventKind.STEP_FINISHED, r.plan.id, data)
         if r.plan.background and r in self._active:
             del self._active[r]
@@ -821,7 +874,7 @@ class JobRunner:
         self._emit(
             EventKind.STEP_FINISHED,
             r.plan.id,
-            {"outcome": Result.SKIPPED.name, "conclusion": Result.SKIPPED.name},
+            _FINISHED[Result.SKIPPED, Result.SKIPPED],
         )
         if r.plan.kind == "run":
             self._publish(r)
@@ -835,9 +888,7 @@ class JobRunner:
         r.error = self._mask(message)
         self._log(r, r.error)
         self._emit(
-            EventKind.STEP_FINISHED,
-            r.plan.id,
-            {"outcome": Result.FAILED.name, "conclusion": Result.FAILED.name},
+            EventKind.STEP_FINISHED, r.plan.id, _FINISHED[Result.FAILED, Result.FAILED]
         )
         self._publish(r)
         self._merge_job(Result.FAILED)
@@ -849,9 +900,10 @@ class JobRunner:
     def _publish(self, r: _Record) -> None:
         """Make the step's state visible to later steps (R4.1, R5.2)."""
         run = r.run
-        outputs: Mapping[str, str] = MappingProxyType({})
-        if run is not None:
-            outputs = MappingProxyType(dict(run.outputs))
+        outputs: Mapping[str, str] = _NO_OUTPUTS
+        if run is not None and run.wrote_anything():
+            if run.outputs:
+                outputs = MappingProxyType(dict(run.outputs))
             if run.env_changes:
                 if self._env_shared:
                     self._env = dict(self._env)
@@ -865,15 +917,12 @@ class JobRunner:
                     path.insert(0, entry)
                 self._path = tuple(path)
         r.outputs = outputs
-        assert r.outcome is not None and r.conclusion is not None
+        r.run = None  # nothing more to read from it (its task keeps its own)
         self._publications += 1
-        self._published[r.plan.id.casefold()] = (
-            self._publications,
-            r.plan.id,
-            StepView(outputs=outputs, outcome=r.outcome, conclusion=r.conclusion),
-        )
+        r.published_seq = self._publications
+        self._published[r.plan.id.casefold()] = r
 
-    def _flush(self, r: _Record, by: str | None) -> None:
+    def _flush(self, r: _Record, by: str | None, data: Mapping[str, object]) -> None:
         """R5.2/R4.10: publish a background step's deferred state, once."""
         if r.flushed:
             return
@@ -881,7 +930,7 @@ class JobRunner:
         if by is not None:
             r.completed_by = by
         self._publish(r)
-        self._emit(EventKind.STEP_FLUSHED, r.plan.id, {"by": by})
+        self._emit(EventKind.STEP_FLUSHED, r.plan.id, data)
 
     # -------------------------------------------------- background steps
 
@@ -1001,9 +1050,10 @@ class JobRunner:
                 continue
             assert t.conclusion is not None
             outcome = merge_results(outcome, t.conclusion)
+        by = frozen_data(by=r.plan.id)
         for t in targets:
             if t.launched and t.completed_by is None:
-                self._flush(t, r.plan.id)
+                self._flush(t, r.plan.id, by)
         for t in targets:
             assert t.conclusion is not None
             self._log(r, f"{t.name}: {t.conclusion.github}")
@@ -1029,9 +1079,10 @@ class JobRunner:
         self._timekeeper.at(trio.current_time(), stop_targets)
         await applied.wait()
         await self._wait_for(targets)
+        by = frozen_data(by=r.plan.id)
         for t in targets:
             if t.launched and t.completed_by is None:
-                self._flush(t, r.plan.id)
+                self._flush(t, r.plan.id, by)
         for t in targets:
             assert t.conclusion is not None
             self._log(r, f"{t.name}: {t.conclusion.github}")
@@ -1041,11 +1092,15 @@ class JobRunner:
         """R4.7: wait for what is left, flush it, merge per R2.4.3."""
         remaining = [t for t in self._launched if not t.flushed]
         await self._wait_for(remaining)
+        by = frozen_data(by=None)
         for t in remaining:
-            self._flush(t, None)
+            self._flush(t, None, by)
         for t in self._launched:
             completed = t.completed_by
-            if completed is not None and self._by_id[completed.casefold()].plan.kind != "cancel":
+            if (
+                completed is not None
+                and self._by_id[completed.casefold()].plan.kind != "cancel"
+            ):
                 continue
             if t.explicitly_canceled and t.conclusion is Result.CANCELED:
                 continue

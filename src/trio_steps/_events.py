@@ -32,11 +32,20 @@ NO_DATA: Mapping[str, object] = MappingProxyType({})
 
 
 def _freeze_data(value: Mapping[str, object] | None) -> Mapping[str, object]:
+    if type(value) is MappingProxyType:
+        return value
     if not value:
         return NO_DATA
-    if isinstance(value, MappingProxyType):
-        return value
     return MappingProxyType(dict(value))
+
+
+def _to_kind(value: str) -> EventKind:
+    return value if type(value) is EventKind else EventKind(value)
+
+
+def frozen_data(**data: object) -> Mapping[str, object]:
+    """Event data the engine can share between events (already frozen)."""
+    return MappingProxyType(data)
 
 
 @attrs.frozen(kw_only=True)
@@ -56,7 +65,7 @@ class Event:
             ``result``.
     """
 
-    kind: EventKind = attrs.field(converter=EventKind)
+    kind: EventKind = attrs.field(converter=_to_kind)
     step_id: str | None
     time: float
     wall_time: float

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, TypeAlias, cast
 
@@ -228,7 +228,9 @@ class Step:
 def _control_fields(
     kind: str, id: object, name: object, continue_on_error: object
 ) -> list[str]:
-    what = _describe(id if isinstance(id, str) else None, name if isinstance(name, str) else None)
+    what = _describe(
+        id if isinstance(id, str) else None, name if isinstance(name, str) else None
+    )
     what = f"{kind} {what}"
     problems: list[str] = []
     _check_id(id, problems, what)
@@ -315,9 +317,7 @@ class WaitAll:
         problems = _control_fields("wait-all", id, name, continue_on_error)
         if problems:
             raise JobDefinitionError(problems)
-        self.__attrs_init__(
-            id=id, name=name, continue_on_error=continue_on_error
-        )
+        self.__attrs_init__(id=id, name=name, continue_on_error=continue_on_error)
 
     @property
     def display_name(self) -> str:
@@ -386,7 +386,9 @@ class Parallel:
         try:
             members = tuple(steps)
         except TypeError:
-            raise JobDefinitionError("parallel: steps must be a list of steps") from None
+            raise JobDefinitionError(
+                "parallel: steps must be a list of steps"
+            ) from None
         problems: list[str] = []
         _check_name(name, problems, "parallel")
         if not members:
@@ -432,6 +434,7 @@ class PlannedStep:
         continue_on_error: As declared (``False`` for cancel steps).
         post: Whether it is a post step.
         index: Position in the plan (main steps first, then post steps).
+        templated: Whether a field of the step contains ``${{ }}``.
     """
 
     id: str
@@ -444,6 +447,18 @@ class PlannedStep:
     continue_on_error: bool = False
     post: bool = False
     index: int = 0
+    templated: bool = False
+
+
+def _templated(step: Step) -> bool:
+    fields = [
+        step.run if isinstance(step.run, str) else None,
+        step.name,
+        step.working_directory,
+        step.shell,
+        *step.env.values(),
+    ]
+    return any(f is not None and "${{" in f for f in fields)
 
 
 def _number(value: object, name: str, problems: list[str], *, minimum: float) -> None:
@@ -598,7 +613,9 @@ def _make_plan(
         seen[folded] = id
         return True
 
-    def add_run(step: Step, where: str, gen_id: str, *, group: str | None, post: bool) -> None:
+    def add_run(
+        step: Step, where: str, gen_id: str, *, group: str | None, post: bool
+    ) -> None:
         id = step.id if step.id is not None else gen_id
         if step.id is not None:
             claim(id, where)
@@ -614,6 +631,7 @@ def _make_plan(
                 continue_on_error=step.continue_on_error,
                 post=post,
                 index=len(plan),
+                templated=_templated(step),
             )
         )
         if background:
@@ -684,13 +702,17 @@ def _make_plan(
             members: list[str] = []
             for number, member in enumerate(entry.steps, 1):
                 member_where = f"{where} (parallel member {number})"
-                add_run(member, member_where, f"{group}_{number}", group=group, post=False)
+                add_run(
+                    member, member_where, f"{group}_{number}", group=group, post=False
+                )
                 members.append(plan[-1].id)
                 named.add(plan[-1].id.casefold())
             plan.append(
                 PlannedStep(
                     id=f"{group}_wait",
-                    name=entry.name if entry.name is not None else "Wait for parallel steps",
+                    name=entry.name
+                    if entry.name is not None
+                    else "Wait for parallel steps",
                     kind="wait",
                     group=group,
                     targets=tuple(members),

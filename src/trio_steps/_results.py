@@ -243,4 +243,3 @@ class JobReport:
         from ._stats import statistics
 
         return statistics(self)
-

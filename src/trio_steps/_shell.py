@@ -10,6 +10,7 @@ commands when the process has ended (also after a cancel, R5.3).
 
 from __future__ import annotations
 
+import atexit
 import codecs
 import os
 import re
@@ -38,6 +39,8 @@ __all__ = [
     "MAX_LINE_CHARS",
     "SUMMARY_LIMIT",
     "LineSplitter",
+    "control_directory",
+    "group_alive",
     "resolve_shell",
     "run_shell",
 ]
@@ -336,9 +339,77 @@ def group_alive(pgid: int) -> bool:
     return False
 
 
+def control_directory() -> str:
+    """Where the per-step control files (script, file commands) are created.
+
+    ``$TMPDIR`` when it is set; otherwise ``/dev/shm`` where it is a writable
+    directory (a tmpfs: creating and removing a few small files per step
+    costs microseconds instead of a disk's milliseconds); otherwise
+    :func:`tempfile.gettempdir`.
+
+    Returns:
+        An existing directory.
+    """
+    if "TMPDIR" not in os.environ and os.access(_SHM, os.W_OK | os.X_OK):
+        return _SHM
+    return tempfile.gettempdir()
+
+
+_SHM: Final = "/dev/shm"
+
+
+def _make_directory(base: str, prefix: str, what: str) -> str:
+    try:
+        return tempfile.mkdtemp(prefix=prefix, dir=base)
+    except OSError as exc:
+        raise StepFailed(
+            f"Cannot create the step's {what} in {base!r}: {exc.strerror or exc}."
+        ) from None
+
+
+def _remove_tree(directory: str) -> None:
+    try:
+        os.rmdir(directory)
+    except OSError:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+_RUNNER_TEMPS: dict[str, str] = {}
+
+
+def shared_runner_temp() -> str:
+    """The ``RUNNER_TEMP`` used when the engine does not give one per job.
+
+    One directory per process and temp dir, created under
+    :func:`tempfile.gettempdir` on first use (and again if it was removed),
+    shared by the steps like GitHub's per-job ``RUNNER_TEMP``, and removed
+    when the process exits.
+
+    Returns:
+        An existing, writable directory.
+
+    Raises:
+        StepFailed: It cannot be created.
+    """
+    base = tempfile.gettempdir()
+    directory = _RUNNER_TEMPS.get(base)
+    if directory is None or not os.path.isdir(directory):
+        directory = _make_directory(base, "trio-steps-temp-", "RUNNER_TEMP directory")
+        if not _RUNNER_TEMPS:
+            atexit.register(_remove_runner_temps)
+        _RUNNER_TEMPS[base] = directory
+    return directory
+
+
+def _remove_runner_temps() -> None:
+    for directory in _RUNNER_TEMPS.values():
+        shutil.rmtree(directory, ignore_errors=True)
+    _RUNNER_TEMPS.clear()
+
+
 @final
 class _StepFiles:
-    """The per-step directory: script, file-command files, RUNNER_TEMP."""
+    """The per-step files: script, file-command files, and RUNNER_TEMP."""
 
     __slots__ = (
         "directory",
@@ -352,43 +423,48 @@ class _StepFiles:
     )
 
     def __init__(self, script: str, extension: str, runner_temp: str | None) -> None:
-        base = tempfile.gettempdir()
+        base = control_directory()
+        d = self.directory = _make_directory(base, "trio-steps-", "temporary directory")
+        join = os.path.join
+        self.script = join(d, "script" + extension)
+        self.output = join(d, "output")
+        self.env = join(d, "env")
+        self.path = join(d, "path")
+        self.state = join(d, "state")
+        self.summary = join(d, "summary")
+        self.runner_temp = ""
         try:
-            self.directory = tempfile.mkdtemp(prefix="trio-steps-", dir=base)
-        except OSError as exc:
-            raise StepFailed(
-                f"Cannot create the step's temporary directory in {base!r}: "
-                f"{exc.strerror or exc}."
-            ) from None
-        try:
-            join = os.path.join
-            d = self.directory
-            self.script = join(d, "script" + extension)
-            self.output = join(d, "output")
-            self.env = join(d, "env")
-            self.path = join(d, "path")
-            self.state = join(d, "state")
-            self.summary = join(d, "summary")
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
             fd = os.open(self.script, flags, 0o700)
             try:
                 os.write(fd, script.encode("utf-8", "surrogateescape"))
             finally:
                 os.close(fd)
-            for file in (self.output, self.env, self.path, self.state, self.summary):
+            for file in self.command_files():
                 os.close(os.open(file, flags, 0o600))
-            if runner_temp is None:
-                runner_temp = join(d, "temp")
-                os.mkdir(runner_temp)
-            self.runner_temp = runner_temp
         except OSError as exc:
             self.remove()
             raise StepFailed(
-                f"Cannot write the step's files in {base!r}: {exc.strerror or exc}."
+                f"Cannot write the step's files in {d!r}: {exc.strerror or exc}."
             ) from None
+        if runner_temp is None:
+            try:
+                runner_temp = shared_runner_temp()
+            except BaseException:
+                self.remove()
+                raise
+        self.runner_temp = runner_temp
+
+    def command_files(self) -> tuple[str, ...]:
+        return (self.output, self.env, self.path, self.state, self.summary)
 
     def remove(self) -> None:
-        shutil.rmtree(self.directory, ignore_errors=True)
+        for file in (self.script, *self.command_files()):
+            try:
+                os.unlink(file)
+            except OSError:
+                pass
+        _remove_tree(self.directory)
 
     def read(self, file: str) -> bytes:
         try:

@@ -22,6 +22,7 @@ __all__ = [
     "JobStatistics",
     "format_statistics",
     "statistics",
+    "statistics_to_json",
 ]
 
 _CONTROL_KINDS: Final = frozenset({"wait", "wait-all", "cancel", "implicit-wait-all"})
@@ -447,3 +448,35 @@ def format_statistics(report: JobReport, stats: JobStatistics | None = None) -> 
     for time, count in stats.slot_usage:
         lines.append(f"  {time - stats.start:9.3f}  {count}")
     return "\n".join(lines) + "\n"
+
+
+def statistics_to_json(stats: JobStatistics) -> dict[str, object]:
+    """Encode statistics as a JSON-serialisable object (for ``stats --json``).
+
+    Args:
+        stats: The statistics.
+
+    Returns:
+        Every attribute by name; the critical path as a list of objects and
+        the slot usage as ``[time, count]`` pairs.
+    """
+    return {
+        "start": stats.start,
+        "end": stats.end,
+        "makespan": stats.makespan,
+        "critical_path": [
+            {
+                "step_id": link.step_id,
+                "start": link.start,
+                "end": link.end,
+                "via": link.via,
+            }
+            for link in stats.critical_path
+        ],
+        "queued": dict(stats.queued),
+        "slot_usage": [[time, count] for time, count in stats.slot_usage],
+        "peak_concurrency": stats.peak_concurrency,
+        "mean_concurrency": stats.mean_concurrency,
+        "max_background": stats.max_background,
+        "utilisation": stats.utilisation,
+    }

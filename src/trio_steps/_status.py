@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Final, final
+from typing import TYPE_CHECKING, Final, Protocol, final
 
 import attrs
 
@@ -43,6 +43,24 @@ class StepView:
     conclusion: Result
 
 
+class Published(Protocol):
+    """An entry of the published-steps table (see :class:`StepsView`)."""
+
+    @property
+    def published_seq(self) -> int:
+        """The publication number; entries are published once."""
+        ...
+
+    @property
+    def declared_id(self) -> str:
+        """The id as declared."""
+        ...
+
+    def view(self) -> StepView:
+        """What later steps see of it."""
+        ...
+
+
 @final
 class StepsView(Mapping[str, StepView]):
     """A read-only, case-insensitive view of the steps published so far.
@@ -54,9 +72,7 @@ class StepsView(Mapping[str, StepView]):
 
     __slots__ = ("_entries", "_upto")
 
-    def __init__(
-        self, entries: Mapping[str, tuple[int, str, StepView]], upto: int
-    ) -> None:
+    def __init__(self, entries: Mapping[str, Published], upto: int) -> None:
         self._entries = entries
         self._upto = upto
 
@@ -64,20 +80,20 @@ class StepsView(Mapping[str, StepView]):
         if not isinstance(key, str):
             raise KeyError(key)
         entry = self._entries.get(key.casefold())
-        if entry is None or entry[0] > self._upto:
+        if entry is None or entry.published_seq > self._upto:
             raise KeyError(key)
-        return entry[2]
+        return entry.view()
 
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):
             return False
         entry = self._entries.get(key.casefold())
-        return entry is not None and entry[0] <= self._upto
+        return entry is not None and entry.published_seq <= self._upto
 
     def __iter__(self) -> Iterator[str]:
-        for seq, declared, _ in list(self._entries.values()):
-            if seq <= self._upto:
-                yield declared
+        for entry in list(self._entries.values()):
+            if entry.published_seq <= self._upto:
+                yield entry.declared_id
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -121,7 +137,7 @@ def cancelled(status: Status) -> bool:
     return status.job_status is Result.CANCELED
 
 
-def always(status: Status) -> bool:  # noqa: ARG001 - same shape as the others
+def always(status: Status) -> bool:
     """Always true (R3.2)."""
     return True
 

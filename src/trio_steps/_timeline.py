@@ -105,6 +105,12 @@ class _Layout:
         self.row = 26 if count <= 12 else max(9, min(26, round(520 / count)))
         self.font = max(7.0, min(13.0, round(self.row * 0.6, 1)))
         self.label_chars = max(8, int(_LABEL_WIDTH / (self.font * 0.58)))
+        names = [step.name for step in self.steps]
+        # Steps that share a display name are told apart by their ids.
+        self.labels = [
+            f"{step.name} ({step.id})" if names.count(step.name) > 1 else step.name
+            for step in self.steps
+        ]
         self.rows_top = _HEADER + _AXIS
         self.bottom_axis = count > 30
         self.height = (
@@ -269,7 +275,7 @@ def _svg(report: JobReport, layout: _Layout) -> Iterator[str]:
             f'<text class="{label_class}" x="{_LABEL_WIDTH}" y="{_num(y + mid)}" '
             f'dominant-baseline="central" text-anchor="end">'
             f"<title>{escape(tooltip)}</title>"
-            f"{escape(_truncate(step_report.name, layout.label_chars))}</text>"
+            f"{escape(_truncate(layout.labels[row], layout.label_chars))}</text>"
         )
         if skipped:
             note = (

@@ -722,7 +722,7 @@ def report_from_events(events: Sequence[Event]) -> JobReport:
                 step["finished_at"] = event.time
             for name in ("outcome", "conclusion"):
                 if name in data:
-                    step[name] = _result(data[name], f"event {name!r}", optional=True)
+                    step[name] = data[name]
             for name in ("timed_out", "abandoned", "exit_code", "error"):
                 if name in data:
                     step[name] = data[name]
@@ -731,7 +731,7 @@ def report_from_events(events: Sequence[Event]) -> JobReport:
         values.setdefault("name", step_id)
         values.setdefault("kind", "run")
         if step_id in logs:
-            values["log"] = tuple(logs[step_id])
+            values["log"] = logs[step_id]
         known = {k: _step_field(k, v) for k, v in values.items() if k in _STEP_FIELDS}
         steps[step_id] = StepReport(**known)  # type: ignore[arg-type]
     return JobReport(

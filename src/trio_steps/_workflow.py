@@ -372,9 +372,9 @@ class _Loader:
         if anchor >= 0:
             occurrence = value.count("${{", 0, anchor)
             start = sum(len(ln) for ln in self.lines[:line]) + col
-            raw = start
+            raw = start - 3
             for _ in range(occurrence + 1):
-                raw = self.text.find("${{", raw if raw == start else raw + 3)
+                raw = self.text.find("${{", raw + 3)
                 if raw < 0:
                     break
             if raw >= 0:
@@ -763,7 +763,7 @@ class _Loader:
                 "one thing: split it into two steps",
             )
             return None
-        return kinds[0]
+        return str(kinds[0])
 
     def step_id(self, node: Node, info: _StepInfo) -> str | None:
         if "id" not in node:
@@ -813,7 +813,7 @@ class _Loader:
             if "background" in node:
                 info.background = bool(self.boolean(node, "background", "background"))
             result = self.run_step(
-                node, pos, kind, defaults, background=info.background
+                node, pos, kind, defaults, step_id=info.id, background=info.background
             )
         elif kind in ("wait", "wait-all", "cancel"):
             self.check_keys(node, _CONTROL_KEYS | {kind}, _STEP_KEYS, f"a {kind} step")
@@ -834,9 +834,10 @@ class _Loader:
         kind: str,
         defaults: Mapping[str, str],
         *,
+        step_id: str | None,
         background: bool,
     ) -> Step | None:
-        fields: dict[str, object] = {}
+        fields: dict[str, Any] = {}
         name: str | None = None
         if "name" in node:
             name = self.string(node, "name", "name")
@@ -911,7 +912,7 @@ class _Loader:
         try:
             return Step(
                 run,
-                id=self._declared_id(node),
+                id=step_id,
                 name=name,
                 background=background,
                 **fields,
@@ -920,10 +921,6 @@ class _Loader:
             for problem in exc.problems:
                 self.error(pos, problem)
             return None
-
-    def _declared_id(self, node: Node) -> str | None:
-        value = node.get("id") if "id" in node else None
-        return _scalar_text(value)
 
     def control_step(self, node: Node, kind: str, info: _StepInfo) -> MainStep | None:
         name: str | None = None
@@ -1052,7 +1049,9 @@ class _Loader:
             if member_info.id is not None and member_info.id_pos is not None:
                 info.members.append((member_info.id, member_info.id_pos))
             before = len(self.problems)
-            step = self.run_step(member, pos, kind, defaults, background=False)
+            step = self.run_step(
+                member, pos, kind, defaults, step_id=member_info.id, background=False
+            )
             if step is None or len(self.problems) > before:
                 ok = False
             else:

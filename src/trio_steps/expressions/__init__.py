@@ -24,6 +24,7 @@ from ._api import CompiledExpression as CompiledExpression
 from ._api import compile as compile
 from ._api import compile_condition as compile_condition
 from ._api import evaluate as evaluate
+from ._api import to_string as to_string
 from ._errors import MAX_DEPTH as MAX_DEPTH
 from ._errors import MAX_EXPRESSION_LENGTH as MAX_EXPRESSION_LENGTH
 from ._errors import MAX_MEMORY as MAX_MEMORY
@@ -34,7 +35,6 @@ from ._errors import ParsingError as ParsingError
 from ._template import Template as Template
 from ._template import compile_template as compile_template
 from ._template import contains_expression as contains_expression
-from ._values import to_text as to_string
 from ._values import truthy as truthy
 
 __all__ = [

@@ -11,8 +11,8 @@ from ._errors import MAX_EXPRESSION_LENGTH, ExpressionError, ParsingError
 from ._evaluator import compile_tree
 from ._lexer import tokenize
 from ._parser import parse
-from ._state import Function, State
-from ._values import FilteredArray, truthy
+from ._state import Function, State, new_state
+from ._values import FilteredArray, to_text, truthy
 
 __all__ = [
     "CompiledExpression",
@@ -20,6 +20,7 @@ __all__ = [
     "compile_condition",
     "evaluate",
     "names_key",
+    "to_string",
 ]
 
 _CACHE_SIZE = 4096
@@ -82,13 +83,31 @@ class CompiledExpression:
             EvaluationError: A function failed, e.g. ``fromJSON()`` of text
                 that is not JSON, or the memory limit was exceeded.
         """
-        result = self._function(State(contexts))
+        result = self._function(new_state(contexts))
         if type(result) is FilteredArray:
             return list(result)
         return result
 
     def __repr__(self) -> str:
         return f"<CompiledExpression {self.source!r}>"
+
+
+def to_string(value: object) -> str:
+    """Convert a value to the text that ``${{ }}`` interpolation produces.
+
+    Null is empty, booleans are ``true``/``false``, numbers are formatted as
+    GitHub formats them (``1``, ``0.5``, ``1E+21``, ``-0`` as ``0``), strings
+    are unchanged and arrays and objects are JSON as ``toJSON()`` writes them.
+    (Inside the language, ``format()`` and ``join()`` print arrays and
+    objects as ``Array`` and ``Object``, as in GitHub.)
+
+    Args:
+        value: Any value.
+
+    Returns:
+        The text.
+    """
+    return to_text(value)
 
 
 def names_key(names: Iterable[str]) -> frozenset[str]:

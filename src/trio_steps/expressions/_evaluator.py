@@ -7,12 +7,13 @@ names (``steps.build.outputs.tag``) become a single loop.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import cast
 
 from . import _functions
 from ._errors import EvaluationError, Fault, MemoryFault
-from ._state import Function, State
 from ._parser import Call, Compare, Group, Index, Literal, Logical, Named, Node, Not
+from ._state import Function, State
 from ._values import (
     ARRAY,
     MISSING,
@@ -70,13 +71,14 @@ def index_value(target: object, key: object) -> object:
         name = _string_index(key)
         if name is None:
             return None
-        value = ci_get(target, name)  # type: ignore[arg-type]
+        value = ci_get(cast("Mapping[object, object]", target), name)
         return None if value is MISSING else value
     if kind == ARRAY:
+        sequence = cast("Sequence[object]", target)
         position = _integer_index(key)
-        if position is None or position >= len(target):  # type: ignore[arg-type]
+        if position is None or position >= len(sequence):
             return None
-        return target[position]  # type: ignore[index]
+        return sequence[position]
     return None
 
 
@@ -86,14 +88,14 @@ def _index_filtered(items: FilteredArray, key: object) -> FilteredArray:
     position = _integer_index(key)
     for item in items:
         kind = kind_of(item)
-        if kind == OBJECT:
-            if name is not None:
-                value = ci_get(item, name)  # type: ignore[arg-type]
-                if value is not MISSING:
-                    result.append(value)
-        elif kind == ARRAY:
-            if position is not None and position < len(item):  # type: ignore[arg-type]
-                result.append(item[position])  # type: ignore[index]
+        if kind == OBJECT and name is not None:
+            value = ci_get(cast("Mapping[object, object]", item), name)
+            if value is not MISSING:
+                result.append(value)
+        elif kind == ARRAY and position is not None:
+            sequence = cast("Sequence[object]", item)
+            if position < len(sequence):
+                result.append(sequence[position])
     return result
 
 
@@ -104,15 +106,15 @@ def wildcard(target: object) -> FilteredArray:
         for item in target:
             kind = kind_of(item)
             if kind == OBJECT:
-                result.extend(item.values())  # type: ignore[attr-defined]
+                result.extend(cast("Mapping[object, object]", item).values())
             elif kind == ARRAY:
-                result.extend(item)  # type: ignore[call-overload]
+                result.extend(cast("Sequence[object]", item))
         return result
     kind = kind_of(target)
     if kind == OBJECT:
-        return FilteredArray(target.values())  # type: ignore[attr-defined]
+        return FilteredArray(cast("Mapping[object, object]", target).values())
     if kind == ARRAY:
-        return FilteredArray(target)  # type: ignore[call-overload]
+        return FilteredArray(cast("Sequence[object]", target))
     return FilteredArray()
 
 
@@ -127,12 +129,51 @@ def _lookup(contexts: Mapping[str, object], name: str) -> object:
 
 def _property(value: object, key: str) -> object:
     if value.__class__ is dict:
-        found = value.get(key, MISSING)  # type: ignore[attr-defined]
+        found = value.get(key, MISSING)
         if found is not MISSING:
             return found
-        found = ci_get(value, key)  # type: ignore[arg-type]
+        found = ci_get(value, key)
         return None if found is MISSING else found
     return index_value(value, key)
+
+
+def _context_path(name: str, keys: tuple[str, ...]) -> Function:
+    """``name.key1.key2...``: the most common shape, so it gets a fast path."""
+
+    def slow(state: State) -> object:
+        value = _lookup(state[0], name)
+        for key in keys:
+            value = _property(value, key)
+        return value
+
+    if len(keys) > 4:
+        return slow
+    first, second, third, fourth = (*keys, "", "", "")[:4]
+    count = len(keys)
+
+    # Exact keys in plain dicts all the way; anything else takes the slow path.
+    def context_path(state: State) -> object:
+        value = state[0].get(name)
+        if value.__class__ is not dict or first not in value:
+            return slow(state)
+        value = value[first]
+        if count == 1:
+            return value
+        if value.__class__ is not dict or second not in value:
+            return slow(state)
+        value = value[second]
+        if count == 2:
+            return value
+        if value.__class__ is not dict or third not in value:
+            return slow(state)
+        value = value[third]
+        if count == 3:
+            return value
+        if value.__class__ is not dict or fourth not in value:
+            return slow(state)
+        return value[fourth]
+
+    return context_path
 
 
 # --- the compiler --------------------------------------------------------------
@@ -171,7 +212,7 @@ class _Compiler:
         name = node.name
 
         def named(state: State) -> object:
-            contexts = state.contexts
+            contexts = state[0]
             value = contexts.get(name, MISSING)
             if value is MISSING:
                 return _lookup(contexts, name)
@@ -213,24 +254,7 @@ class _Compiler:
 
     def path(self, base: Node, keys: tuple[str, ...]) -> Function:
         if isinstance(base, Named):
-            name = base.name
-
-            def context_path(state: State) -> object:
-                contexts = state.contexts
-                value = contexts.get(name, MISSING)
-                if value is MISSING:
-                    value = _lookup(contexts, name)
-                for key in keys:
-                    if value.__class__ is dict:
-                        found = value.get(key, MISSING)  # type: ignore[attr-defined]
-                        if found is MISSING:
-                            found = _property(value, key)
-                        value = found
-                    else:
-                        value = index_value(value, key)
-                return value
-
-            return context_path
+            return _context_path(base.name, keys)
         target = self.compile(base)
 
         def path(state: State) -> object:
@@ -301,7 +325,7 @@ class _Compiler:
         def string_equal(state: State) -> object:
             value = other(state)
             if value.__class__ is str:
-                result = value == constant or fold(value) == folded  # type: ignore[arg-type]
+                result = value == constant or fold(value) == folded
             else:
                 result = equals(value, constant)
             return result is not negate

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from ._errors import Fault, MemoryFault
 from ._hashfiles import hash_files
-from ._state import Function, State
+from ._state import Function, State, charge, room
 from ._values import (
     ARRAY,
     BOOLEAN,
@@ -75,7 +75,12 @@ def _job_status(contexts: Mapping[str, object]) -> str | None:
 
 def _success(args: list[Function], literal: str | None) -> Function:
     def success(state: State) -> object:
-        status = _job_status(state.contexts)
+        job = state[0].get("job")
+        if job.__class__ is dict:
+            status = job.get("status")
+            if status == "success":  # the common case, without case folding
+                return True
+        status = _job_status(state[0])
         return status is None or status == "SUCCESS"
 
     return success
@@ -83,14 +88,14 @@ def _success(args: list[Function], literal: str | None) -> Function:
 
 def _failure(args: list[Function], literal: str | None) -> Function:
     def failure(state: State) -> object:
-        return _job_status(state.contexts) == "FAILURE"
+        return _job_status(state[0]) == "FAILURE"
 
     return failure
 
 
 def _cancelled(args: list[Function], literal: str | None) -> Function:
     def cancelled(state: State) -> object:
-        return _job_status(state.contexts) == "CANCELLED"
+        return _job_status(state[0]) == "CANCELLED"
 
     return cancelled
 
@@ -235,15 +240,15 @@ def _format(args: list[Function], literal: str | None) -> Function:
             pieces = parse_format(to_string(template(state)), count)
         elif isinstance(pieces, Fault):
             raise pieces
-        room = state.room()
+        limit = room(state)
         evaluated: dict[int, tuple[object, str]] = {}
         out: list[str] = []
         size = 0
         for piece in pieces:
-            if type(piece) is str:
+            if isinstance(piece, str):
                 text = piece
             else:
-                argument, specifiers = piece  # type: ignore[misc]
+                argument, specifiers = piece
                 cached = evaluated.get(argument)
                 if cached is None:
                     value = values[argument](state)
@@ -256,11 +261,11 @@ def _format(args: list[Function], literal: str | None) -> Function:
                     )
                 text = cached[1]
             size += len(text)
-            if size > room:
+            if size > limit:
                 raise MemoryFault
             out.append(text)
         result = "".join(out)
-        state.charge(len(result))
+        charge(state, len(result))
         return result
 
     return format_
@@ -280,17 +285,17 @@ def _join(args: list[Function], literal: str | None) -> Function:
                 value = separator_function(state)
                 if _is_primitive(kind_of(value)):
                     separator = to_string(value)
-            room = state.room()
+            limit = room(state)
             out: list[str] = []
             size = -len(separator)
             for item in sequence:
                 text = to_string(item)
                 size += len(separator) + len(text)
-                if size > room:
+                if size > limit:
                     raise MemoryFault
                 out.append(text)
             result = separator.join(out)
-            state.charge(len(result))
+            charge(state, len(result))
             return result
         if _is_primitive(kind):
             return to_string(items)
@@ -306,8 +311,8 @@ def _to_json(args: list[Function], literal: str | None) -> Function:
     (argument,) = args
 
     def to_json_(state: State) -> object:
-        result = to_json(argument(state), max_chars=state.room())
-        state.charge(len(result))
+        result = to_json(argument(state), max_chars=room(state))
+        charge(state, len(result))
         return result
 
     return to_json_
@@ -357,7 +362,7 @@ def _hash_files(args: list[Function], literal: str | None) -> Function:
     def hash_files_(state: State) -> object:
         patterns = [to_string(argument(state)) for argument in args]
         workspace: object = MISSING
-        github = ci_get(state.contexts, "github")
+        github = ci_get(state[0], "github")
         if kind_of(github) == OBJECT:
             workspace = ci_get(github, "workspace")  # type: ignore[arg-type]
         if kind_of(workspace) != STRING or not workspace:

@@ -175,6 +175,9 @@ def _files_under(
         if _inside(native, root):
             yield start
         return
+    real = _segments(os.path.realpath(native))
+    if real[: len(root)] != root:
+        return  # a symbolic link out of the workspace
     pending = [start]
     while pending:
         directory = pending.pop()

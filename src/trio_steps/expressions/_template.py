@@ -71,7 +71,9 @@ def _scan(text: str) -> list[str | _Slot]:
     return pieces
 
 
-def _compile_slot(slot: _Slot, template: str, names: frozenset[str]) -> CompiledExpression:
+def _compile_slot(
+    slot: _Slot, template: str, names: frozenset[str]
+) -> CompiledExpression:
     try:
         return compile(slot.text, names=names)
     except ExpressionError as error:
@@ -251,7 +253,9 @@ def condition_parts(
     if len(pieces) == 1 and isinstance(pieces[0], _Slot):
         # The whole condition is wrapped in ${{ }}.
         slot = pieces[0]
-        compiled = _compile_slot(_Slot(offset + slot.offset, slot.text), original, names)
+        compiled = _compile_slot(
+            _Slot(offset + slot.offset, slot.text), original, names
+        )
         function, functions = compiled_parts(compiled)
         return slot.text, function, functions
     # Mixed text: like GitHub, the condition is format('...{0}...', ...).
@@ -262,7 +266,9 @@ def condition_parts(
     for piece in pieces:
         if isinstance(piece, str):
             parts.append(piece)
-            literal.append(piece.replace("'", "''").replace("{", "{{").replace("}", "}}"))
+            literal.append(
+                piece.replace("'", "''").replace("{", "{{").replace("}", "}}")
+            )
         else:
             slot = _Slot(offset + piece.offset, piece.text)
             function, functions = compiled_parts(_compile_slot(slot, original, names))
@@ -276,7 +282,9 @@ def condition_parts(
 
 def _interpolation(parts: tuple[str | Function, ...]) -> Function:
     def interpolate(state: State) -> object:
-        out = [part if isinstance(part, str) else to_string(part(state)) for part in parts]
+        out = [
+            part if isinstance(part, str) else to_string(part(state)) for part in parts
+        ]
         return "".join(out)
 
     return interpolate

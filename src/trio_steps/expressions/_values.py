@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from numbers import Real
-from typing import Final
+from typing import Any, Final, cast
 
 from ._errors import Fault, MemoryFault
 
@@ -233,11 +233,18 @@ def to_text(value: object) -> str:
 
 
 def truthy(value: object) -> bool:
-    """Return the truthiness of a value.
+    """Return whether a value counts as true, by GitHub's rules.
 
     Falsy: null, ``false``, ``0``, ``-0``, ``NaN`` and the empty string.
-    Everything else is truthy, including ``'false'``, ``'0'`` and empty arrays
-    and objects.
+    Everything else is truthy, including ``'false'``, ``'0'``, and empty
+    arrays and objects. Use it on the result of a condition.
+
+    Args:
+        value: Any value, e.g. what :meth:`CompiledExpression.evaluate`
+            returned.
+
+    Returns:
+        The truthiness of ``value``.
     """
     if value is True:
         return True
@@ -373,7 +380,7 @@ def less_than(left: object, right: object) -> bool:
 # --- property access ---------------------------------------------------------
 
 
-def ci_get(mapping: Mapping[object, object], key: str) -> object:
+def ci_get(mapping: Mapping[Any, object], key: str) -> object:
     """Look a key up case-insensitively; return :data:`MISSING` if absent.
 
     An exact match wins; otherwise the first key equal ignoring case.
@@ -415,6 +422,18 @@ def _json_scalar(value: object, kind: int) -> str:
     return "{}"  # an opaque object: GitHub prints what it cannot traverse so
 
 
+class _Frame:
+    """An open array or object while serialising."""
+
+    __slots__ = ("first", "identity", "is_object", "items")
+
+    def __init__(self, items: Iterator[object], is_object: bool, identity: int) -> None:
+        self.items = items
+        self.is_object = is_object
+        self.first = True
+        self.identity = identity
+
+
 def to_json(value: object, *, max_chars: int | None) -> str:
     """Serialise a value as GitHub's ``toJSON()`` does (2-space indentation).
 
@@ -426,8 +445,7 @@ def to_json(value: object, *, max_chars: int | None) -> str:
     """
     parts: list[str] = []
     length = 0
-    # One frame per open container: [iterator, is_object, is_first, id].
-    stack: list[list[object]] = []
+    stack: list[_Frame] = []
     open_ids: set[int] = set()
 
     def emit(text: str) -> None:
@@ -439,38 +457,40 @@ def to_json(value: object, *, max_chars: int | None) -> str:
 
     def start(item: object, prefix: str) -> None:
         kind = kind_of(item)
-        if kind in (ARRAY, OBJECT):
-            if id(item) in open_ids:
-                raise Fault("toJSON: the value contains itself")
-            is_object = kind == OBJECT
-            if not item:
-                emit(prefix + ("{}" if is_object else "[]"))
-                return
-            emit(prefix + ("{" if is_object else "["))
-            iterator: Iterator[object] = (
-                iter(item.items())  # type: ignore[union-attr]
-                if is_object
-                else iter(item)  # type: ignore[call-overload]
-            )
-            stack.append([iterator, is_object, True, id(item)])
-            open_ids.add(id(item))
+        if kind == OBJECT:
+            mapping = cast("Mapping[object, object]", item)
+            items: Iterator[object] = iter(mapping.items())
+            empty = not mapping
+        elif kind == ARRAY:
+            sequence = cast("Sequence[object]", item)
+            items = iter(sequence)
+            empty = not sequence
         else:
             emit(prefix + _json_scalar(item, kind))
+            return
+        is_object = kind == OBJECT
+        if empty:
+            emit(prefix + ("{}" if is_object else "[]"))
+            return
+        if id(item) in open_ids:
+            raise Fault("toJSON: the value contains itself")
+        emit(prefix + ("{" if is_object else "["))
+        stack.append(_Frame(items, is_object, id(item)))
+        open_ids.add(id(item))
 
     start(value, "")
     while stack:
         frame = stack[-1]
-        iterator, is_object, is_first, frame_id = frame
-        item = next(iterator, MISSING)  # type: ignore[call-overload]
+        item = next(frame.items, MISSING)
         if item is MISSING:
             stack.pop()
-            open_ids.discard(frame_id)  # type: ignore[arg-type]
-            emit("\n" + "  " * len(stack) + ("}" if is_object else "]"))
+            open_ids.discard(frame.identity)
+            emit("\n" + "  " * len(stack) + ("}" if frame.is_object else "]"))
             continue
-        separator = ("\n" if is_first else ",\n") + "  " * len(stack)
-        frame[2] = False
-        if is_object:
-            key, child = item  # type: ignore[misc]
+        separator = ("\n" if frame.first else ",\n") + "  " * len(stack)
+        frame.first = False
+        if frame.is_object:
+            key, child = cast("tuple[object, object]", item)
             name = key if type(key) is str else to_string(key)
             emit(separator + _json_string(name))
             start(child, ": ")

@@ -87,7 +87,7 @@ def observation(
     """Describe what a step can see, canonically (for SPEC I6).
 
     Generated ids (``__…``) are left out. Steps are sorted by id, env by name;
-    the path keeps its order.
+    the path keeps its order. Another step's own observation shows as ``*``.
 
     Args:
         steps: The ``steps`` a step sees (``ctx.steps``).
@@ -102,7 +102,10 @@ def observation(
         if id.startswith("__"):
             continue
         view = steps[id]
-        outputs = ",".join(f"{k}={v}" for k, v in sorted(view.outputs.items()))
+        outputs = ",".join(
+            f"{k}=*" if k == OBSERVATION_OUTPUT else f"{k}={v}"
+            for k, v in sorted(view.outputs.items())
+        )
         parts.append(f"{id}:{view.outcome.name}/{view.conclusion.name}{{{outputs}}}")
     env_text = ",".join(f"{k}={v}" for k, v in sorted(env.items()))
     return f"steps={' '.join(parts)};env={env_text};path={':'.join(path)}"

@@ -1,0 +1,142 @@
+"""Shell executor benchmarks: trio_steps against plain bash, measured in one run.
+
+Prints ratios, asserts nothing (see STYLE.md). Three measurements:
+
+a. 200 background ``true`` steps, ``max_background=10``, then ``wait-all``;
+   baseline: a bash script that starts the same 200 processes in batches of
+   10 with ``&`` and ``wait``. Each baseline job is the process a shell step
+   starts — ``bash --noprofile --norc -eo pipefail <script>`` running
+   ``true`` — so both sides pay the same exec cost; the difference is what
+   trio_steps adds per step (script file, environment, pipes, events). The
+   baseline reuses one script file; trio_steps writes one per step.
+   Target: ≤ 1.25× bash.
+b. 100 foreground ``true`` steps against 100 sequential ``bash -c true``
+   run by a bash loop. Target: ≤ 1.25×.
+c. Cancel latency: a background ``sleep 1000`` step (bash and sleep both end
+   on SIGINT) is stopped by a ``cancel`` step; latency is the cancel step's
+   ``step-finished`` time minus its ``step-started`` time. Target: median
+   ≤ 50 ms.
+
+Usage: ``python benchmarks/shell.py [--repeat N]``. Each figure is the best
+(a, b) or median (c) of ``--repeat`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+
+import trio
+
+import trio_steps as ts
+
+BASH_JOB = "bash --noprofile --norc -eo pipefail {script}"
+
+
+def bash_batches(workdir: str, count: int, batch: int) -> float:
+    script = os.path.join(workdir, "job.sh")
+    with open(script, "w") as f:
+        f.write("true\n")
+    job = BASH_JOB.format(script=script)
+    driver = "\n".join(
+        [f"for b in $(seq 1 {count // batch}); do"]
+        + [f"  {job} &" for _ in range(batch)]
+        + ["  wait", "done"]
+    )
+    start = time.perf_counter()
+    subprocess.run(["bash", "-c", driver], check=True)
+    return time.perf_counter() - start
+
+
+def bash_sequential(count: int) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        ["bash", "-c", f"for i in $(seq 1 {count}); do bash -c true; done"], check=True
+    )
+    return time.perf_counter() - start
+
+
+def run_job(job: ts.Job) -> tuple[float, ts.JobReport]:
+    start = time.perf_counter()
+    report = trio.run(ts.run_job, job)
+    elapsed = time.perf_counter() - start
+    assert report.result == ts.Result.SUCCEEDED, report.result
+    return elapsed, report
+
+
+def steps_background(workdir: str, count: int, batch: int) -> float:
+    steps: list[ts.Step | ts.WaitAll] = [
+        ts.Step("true", id=f"s{i}", background=True) for i in range(count)
+    ]
+    steps.append(ts.WaitAll())
+    return run_job(ts.Job(steps, max_background=batch, workspace=workdir))[0]
+
+
+def steps_foreground(workdir: str, count: int) -> float:
+    steps = [ts.Step("true", id=f"s{i}") for i in range(count)]
+    return run_job(ts.Job(steps, workspace=workdir))[0]
+
+
+async def _pause(ctx: ts.StepContext) -> None:
+    await trio.sleep(0.05)
+
+
+def cancel_latency(workdir: str) -> float:
+    job = ts.Job(
+        [
+            ts.Step("sleep 1000", id="svc", background=True),
+            ts.Step(_pause, id="pause"),
+            ts.Cancel("svc", id="stop"),
+        ],
+        workspace=workdir,
+    )
+    _, report = run_job(job)
+    stop = report.steps["stop"]
+    assert report.steps["svc"].outcome == ts.Result.CANCELED
+    assert stop.started_at is not None and stop.finished_at is not None
+    events = {
+        e.kind: e.time
+        for e in report.events
+        if e.step_id == "stop" and e.kind in ("step-started", "step-finished")
+    }
+    return events["step-finished"] - events["step-started"]
+
+
+def report(what: str, ours: float, base: float) -> None:
+    print(
+        f"{what}: trio_steps {ours * 1000:.0f} ms, bash {base * 1000:.0f} ms, "
+        f"ratio {ours / base:.2f} (target <= 1.25)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--cancels", type=int, default=30)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as workdir:
+        # Alternate ours and bash's runs so that load from elsewhere on the
+        # machine hits both alike; keep the best of each.
+        ours_a, base_a, ours_b, base_b = [], [], [], []
+        for _ in range(args.repeat):
+            ours_a.append(steps_background(workdir, 200, 10))
+            base_a.append(bash_batches(workdir, 200, 10))
+            ours_b.append(steps_foreground(workdir, 100))
+            base_b.append(bash_sequential(100))
+        report("a. 200 background true, 10 at a time", min(ours_a), min(base_a))
+        report("b. 100 foreground true", min(ours_b), min(base_b))
+        # c. cancel latency
+        latencies = [cancel_latency(workdir) for _ in range(args.cancels)]
+        print(
+            f"c. cancel latency over {args.cancels} runs: median "
+            f"{statistics.median(latencies) * 1000:.1f} ms, max "
+            f"{max(latencies) * 1000:.1f} ms (target median <= 50 ms)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,466 @@
+"""The invariants of SPEC §10 as assertions, and the differential check.
+
+Every check raises :class:`AssertionError` with a message that starts with
+the invariant (``I3``) and names the step it is about.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final
+
+import attrs
+import trio
+import trio.testing
+
+from .._engine import run_job
+from .._job import Cancel, Job, Parallel, PlannedStep, Step, Wait, WaitAll
+from .._results import JobReport, Result, StepReport, merge_results
+from ._scripted import OBSERVATION_OUTPUT
+
+__all__ = [
+    "COMPARED_FIELDS",
+    "EngineRun",
+    "check_deterministic",
+    "check_invariants",
+    "check_against_model",
+    "diff_reports",
+    "run_on_mock_clock",
+]
+
+#: The per-step fields the differential check compares (SPEC §10, and more).
+COMPARED_FIELDS: Final = (
+    "outcome",
+    "conclusion",
+    "queued_at",
+    "started_at",
+    "finished_at",
+    "completed_by",
+    "explicitly_canceled",
+    "timed_out",
+    "abandoned",
+    "outputs",
+)
+
+_TERMINAL: Final = frozenset(Result)
+_CONTROL_KINDS: Final = ("wait", "wait-all", "cancel", "implicit-wait-all")
+
+
+def _fail(invariant: str, step: str | None, message: str) -> None:
+    where = f" step {step!r}" if step is not None else ""
+    raise AssertionError(f"{invariant}{where}: {message}")
+
+
+def _step(report: JobReport, planned: PlannedStep) -> StepReport:
+    if planned.id not in report.steps:
+        _fail("I1", planned.id, "is missing from the report")
+    return report.steps[planned.id]
+
+
+def _check_i1(job: Job, report: JobReport) -> None:
+    """I1: every step ends with a terminal outcome and conclusion, once."""
+    if len(report.steps) != len(job.plan):
+        _fail("I1", None, f"{len(report.steps)} steps reported, plan has {len(job.plan)}")
+    for planned in job.plan:
+        step = _step(report, planned)
+        if step.outcome not in _TERMINAL or step.conclusion not in _TERMINAL:
+            _fail("I1", planned.id, f"outcome {step.outcome!r}, conclusion {step.conclusion!r}")
+        expected = step.outcome
+        if step.outcome is Result.FAILED and planned.continue_on_error:
+            expected = Result.SUCCEEDED
+        if step.conclusion is not expected and not _condition_raised(planned, step):
+            _fail("I1", planned.id, f"conclusion {step.conclusion} for outcome {step.outcome} (R2.3)")
+    finished: dict[str | None, int] = {}
+    for event in report.events:
+        if event.kind == "step-finished":
+            finished[event.step_id] = finished.get(event.step_id, 0) + 1
+    for id, count in finished.items():
+        if count > 1:
+            _fail("I1", id, f"finished {count} times")
+
+
+def _condition_raised(planned: PlannedStep, step: StepReport) -> bool:
+    """R3.4: FAILED without running; continue-on-error does not apply."""
+    return (
+        planned.kind == "run"
+        and step.outcome is Result.FAILED
+        and step.started_at is None
+        and step.queued_at is None
+    )
+
+
+def _background(job: Job, report: JobReport) -> list[tuple[PlannedStep, StepReport]]:
+    return [(p, report.steps[p.id]) for p in job.plan if p.kind == "run" and p.background]
+
+
+def _check_i2(job: Job, report: JobReport) -> None:
+    """I2: at no instant more than max_background background steps run."""
+    edges: list[tuple[float, int, str]] = []
+    for planned, step in _background(job, report):
+        if step.started_at is None:
+            continue
+        end = step.finished_at if step.finished_at is not None else math.inf
+        if end > step.started_at:
+            edges.append((step.started_at, 1, planned.id))
+            edges.append((end, -1, planned.id))
+    running = 0
+    for _, delta, id in sorted(edges, key=lambda e: (e[0], e[1])):
+        running += delta
+        if running > job.max_background:
+            _fail("I2", id, f"{running} background steps run at once (max {job.max_background})")
+
+
+def _check_i3(job: Job, report: JobReport) -> None:
+    """I3: background steps start in launch order."""
+    last: tuple[float, str] | None = None
+    for planned, step in _background(job, report):
+        if step.started_at is None:
+            continue
+        if last is not None and step.started_at < last[0]:
+            _fail("I3", planned.id, f"started at {step.started_at} before {last[1]!r} launched earlier started at {last[0]}")
+        last = (step.started_at, planned.id)
+
+
+def _control_outcome(
+    job: Job, report: JobReport, planned: PlannedStep
+) -> Result:
+    """R4.4/R4.5 recomputed from the report."""
+    if planned.kind == "wait":
+        targets = [report.steps[t] for t in planned.targets]
+    else:
+        targets = [s for p, s in _background(job, report) if s.completed_by == planned.id]
+    cancelled_before = {
+        t.casefold()
+        for p in job.plan
+        if p.kind == "cancel" and p.index < planned.index
+        for t in p.targets
+    }
+    merged: Result | None = None
+    for target in targets:
+        if target.queued_at is None:
+            continue  # never launched
+        if target.id.casefold() in cancelled_before and target.conclusion is Result.CANCELED:
+            continue  # I8: a cancel step targeted it before this wait
+        assert target.conclusion is not None
+        merged = merge_results(merged, target.conclusion)
+    return Result.SUCCEEDED if merged is None else merged
+
+
+def expected_job_result(job: Job, report: JobReport, *, cancelled: bool) -> Result:
+    """R2.4 recomputed from the report (I4), given whether the job was cancelled.
+
+    Contributions in time order: main steps (R2.4.1, R3.4), the end of the
+    main steps (R2.4.3), then post steps (R2.4.1). Job cancellation (R6.1)
+    happens before the post steps and makes the result ``CANCELED`` for good.
+    """
+    if cancelled:
+        return Result.CANCELED
+    result: Result | None = None
+
+    def foreground(planned: PlannedStep) -> None:
+        nonlocal result
+        step = report.steps[planned.id]
+        if planned.kind in _CONTROL_KINDS or not planned.background:
+            if step.conclusion is Result.FAILED:
+                result = merge_results(result, Result.FAILED)  # R2.4.1
+        elif _condition_raised(planned, step):
+            result = merge_results(result, Result.FAILED)  # R3.4
+
+    for planned in job.plan:
+        if not planned.post:
+            foreground(planned)
+    for planned, step in _background(job, report):  # R2.4.3
+        if step.queued_at is None:
+            continue
+        by = step.completed_by
+        if by is not None and report.steps[by].kind != "cancel":
+            continue
+        if step.explicitly_canceled and step.conclusion is Result.CANCELED:
+            continue
+        assert step.conclusion is not None
+        result = merge_results(result, step.conclusion)
+    for planned in job.plan:
+        if planned.post:
+            foreground(planned)
+    return Result.SUCCEEDED if result is None else result
+
+
+def _check_i4(job: Job, report: JobReport, cancelled: bool | None) -> None:
+    """I4: the job result equals R2.4 recomputed from the report."""
+    for planned in job.plan:
+        if planned.kind in ("wait", "wait-all", "implicit-wait-all"):
+            outcome = _control_outcome(job, report, planned)
+            if report.steps[planned.id].outcome is not outcome:
+                _fail("I4", planned.id, f"outcome {report.steps[planned.id].outcome}, R4.4 gives {outcome}")
+        elif planned.kind == "cancel" and report.steps[planned.id].outcome is not Result.SUCCEEDED:
+            _fail("I4", planned.id, "a cancel step always SUCCEEDED (R4.6)")
+    if cancelled is None:
+        cancelled = _job_cancelled(report)
+    options = [False, True] if cancelled is None else [cancelled]
+    allowed = {expected_job_result(job, report, cancelled=option) for option in options}
+    if report.result not in allowed:
+        _fail("I4", None, f"job result {report.result}, R2.4 gives {sorted(allowed)}")
+
+
+def _visible_ids(job: Job, report: JobReport, viewer: PlannedStep) -> set[str]:
+    """I6: the run steps published before ``viewer`` started or was launched."""
+    index = {p.id: p.index for p in job.plan}
+    visible = set()
+    for planned in job.plan:
+        if planned.kind != "run" or planned.index >= viewer.index or planned.id.startswith("__"):
+            continue
+        step = report.steps[planned.id]
+        if planned.background and step.queued_at is not None:
+            by = step.completed_by
+            if by is None or index[by] >= viewer.index:
+                continue
+        visible.add(planned.id)
+    return visible
+
+
+def _seen_ids(text: str) -> set[str]:
+    steps = text.split(";", 1)[0].removeprefix("steps=")
+    return {item.split(":", 1)[0] for item in steps.split(" ") if item}
+
+
+def _check_i6(job: Job, report: JobReport) -> None:
+    """I6: a step sees another's outputs iff they were published before."""
+    run_ids = {p.id for p in job.plan if p.kind == "run"}
+    for planned in job.plan:
+        seen = report.steps[planned.id].outputs.get(OBSERVATION_OUTPUT)
+        if planned.kind != "run" or seen is None:
+            continue
+        actual = _seen_ids(seen) & run_ids
+        expected = _visible_ids(job, report, planned)
+        if actual != expected:
+            _fail("I6", planned.id, f"saw {sorted(actual)}, R4.1/R5 publish {sorted(expected)}")
+
+
+def _check_i7(job: Job, report: JobReport) -> None:
+    """I7: every launched background step is flushed exactly once, before post steps."""
+    post_start = min(
+        (report.steps[p.id].started_at or math.inf for p in job.plan if p.post),
+        default=math.inf,
+    )
+    flushes: dict[str, list[float]] = {}
+    for event in report.events:
+        if event.kind == "step-flushed" and event.step_id is not None:
+            flushes.setdefault(event.step_id.casefold(), []).append(event.time)
+    for planned, step in _background(job, report):
+        launched = step.queued_at is not None
+        if report.events:
+            times = flushes.get(planned.id.casefold(), [])
+            if len(times) != (1 if launched else 0):
+                _fail("I7", planned.id, f"flushed {len(times)} times")
+            if times and times[0] > post_start:
+                _fail("I7", planned.id, "flushed after the first post step started")
+        if launched and step.completed_by is not None:
+            by = report.steps[step.completed_by]
+            if by.finished_at is None or by.finished_at > post_start:
+                _fail("I7", planned.id, "completed after the first post step started")
+        if not launched and step.completed_by is not None:
+            _fail("I7", planned.id, "never launched but completed")
+
+
+def _check_i8(job: Job, report: JobReport) -> None:
+    """I8: an explicitly cancelled step changes the job result only if it FAILED."""
+    for planned, step in _background(job, report):
+        if not step.explicitly_canceled or step.conclusion is Result.FAILED:
+            continue
+        if step.conclusion is Result.CANCELED:
+            # Its CANCELED must be ignored by every wait that lists it (R4.4).
+            for control in job.plan:
+                if control.kind == "wait" and planned.id in control.targets:
+                    outcome = _control_outcome(job, report, control)
+                    if report.steps[control.id].outcome is not outcome:
+                        _fail("I8", planned.id, f"changed the outcome of {control.id!r}")
+
+
+def implicit_wait_all_expected(job: Job) -> bool:
+    """R4.7 recomputed from the declared steps (not from the plan)."""
+    named: set[str] = set()
+    before_wait_all: set[str] = set()
+    background: list[str] = []
+    for entry in job.steps:
+        if isinstance(entry, Step) and entry.background:
+            background.append((entry.id or "").casefold())
+        elif isinstance(entry, Parallel):
+            return_ids = [m.id for m in entry.steps]
+            named.update(("" if i is None else i).casefold() for i in return_ids)
+            background.extend(("" if i is None else i).casefold() for i in return_ids)
+        elif isinstance(entry, Wait | Cancel):
+            named.update(t.casefold() for t in entry.ids)
+        elif isinstance(entry, WaitAll):
+            before_wait_all.update(background)
+    return any(b not in named and b not in before_wait_all for b in background)
+
+
+def _check_i9(job: Job, report: JobReport) -> None:
+    """I9: __implicit_wait_all is reported iff R4.7 says so."""
+    expected = implicit_wait_all_expected(job)
+    if ("__implicit_wait_all" in report.steps) is not expected:
+        _fail("I9", "__implicit_wait_all", f"reported: {not expected}, R4.7 says {expected}")
+
+
+def check_invariants(
+    job: Job, report: JobReport, *, job_cancelled: bool | None = None
+) -> None:
+    """Assert SPEC §10's invariants I1–I4 and I6–I9 on one report.
+
+    I5 (nothing outlives the run) is checked by :func:`run_on_mock_clock`,
+    I10 (same job, same report) by :func:`check_deterministic`. Checks that
+    need events (steps finished once, flush counts) use them when the report
+    has them.
+
+    Args:
+        job: The job that ran.
+        report: Its report (from the engine or from
+            :func:`trio_steps.reference.simulate`).
+        job_cancelled: Whether the job was cancelled (R6.1); ``None`` reads
+            it from the events, or accepts either when there are none.
+
+    Raises:
+        AssertionError: An invariant does not hold; the message starts with
+            its name (``I3``) and names the step.
+    """
+    _check_i1(job, report)
+    _check_i2(job, report)
+    _check_i3(job, report)
+    _check_i4(job, report, job_cancelled)
+    _check_i6(job, report)
+    _check_i7(job, report)
+    _check_i8(job, report)
+    _check_i9(job, report)
+
+
+@attrs.frozen(kw_only=True)
+class EngineRun:
+    """One run of the engine on a :class:`trio.testing.MockClock`.
+
+    Attributes:
+        report: The job report.
+        returned_at: The clock when :func:`~trio_steps.run_job` returned.
+    """
+
+    report: JobReport
+    returned_at: float
+
+
+def run_on_mock_clock(job: Job) -> EngineRun:
+    """Run ``job`` in a fresh :func:`trio.run` on an autojump clock, checking I5.
+
+    Args:
+        job: The job.
+
+    Returns:
+        The report and the clock when the run returned.
+
+    Raises:
+        AssertionError: A task of the job is still alive after the run (I5).
+    """
+
+    async def main() -> EngineRun:
+        before = trio.lowlevel.current_statistics().tasks_living
+        report = await run_job(job)
+        after = trio.lowlevel.current_statistics().tasks_living
+        if after != before:
+            _fail("I5", None, f"{after - before} tasks still alive after run_job returned")
+        return EngineRun(report=report, returned_at=trio.current_time())
+
+    return trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+
+
+def _comparable(report: JobReport) -> tuple[object, ...]:
+    events = tuple((e.kind, e.step_id, e.time, dict(e.data)) for e in report.events)
+    steps = tuple(report.steps.items())
+    return (report.result, steps, dict(report.env), report.path, events)
+
+
+def check_deterministic(job: Job) -> JobReport:
+    """I10: run ``job`` twice on a MockClock; assert the same report.
+
+    Events are compared without their wall-clock times.
+
+    Args:
+        job: The job.
+
+    Returns:
+        The first report.
+
+    Raises:
+        AssertionError: The two runs differ.
+    """
+    first = run_on_mock_clock(job).report
+    second = run_on_mock_clock(job).report
+    if _comparable(first) != _comparable(second):
+        _fail("I10", None, "two runs of the same job gave different reports")
+    return first
+
+
+def diff_reports(expected: JobReport, actual: JobReport) -> list[str]:
+    """List the differences that matter between two reports of one job.
+
+    Compares the job result, final env and path, and per step
+    :data:`COMPARED_FIELDS`.
+
+    Args:
+        expected: Usually :func:`trio_steps.reference.simulate`'s report.
+        actual: Usually the engine's.
+
+    Returns:
+        One line per difference; empty when they agree.
+    """
+    problems = []
+    if expected.result is not actual.result:
+        problems.append(f"job result: model {expected.result!r}, engine {actual.result!r}")
+    for id, want in expected.steps.items():
+        if id not in actual.steps:
+            problems.append(f"step {id!r}: missing from the engine's report")
+            continue
+        got = actual.steps[id]
+        for field in COMPARED_FIELDS:
+            a, b = getattr(want, field), getattr(got, field)
+            if field == "outputs":
+                a, b = dict(a), dict(b)
+            if a != b:
+                problems.append(f"step {id!r} {field}: model {a!r}, engine {b!r}")
+    extra = [id for id in actual.steps if id not in expected.steps]
+    if extra:
+        problems.append(f"steps only the engine reports: {extra}")
+    if dict(expected.env) != dict(actual.env):
+        problems.append(f"env: model {dict(expected.env)!r}, engine {dict(actual.env)!r}")
+    if tuple(expected.path) != tuple(actual.path):
+        problems.append(f"path: model {expected.path!r}, engine {actual.path!r}")
+    return problems
+
+
+def check_against_model(job: Job) -> JobReport:
+    """Run ``job`` on the engine and assert it matches the model and I1–I9.
+
+    Args:
+        job: A job of scripted steps.
+
+    Returns:
+        The engine's report.
+
+    Raises:
+        AssertionError: The engine disagrees with
+            :func:`trio_steps.reference.simulate`, or an invariant fails.
+    """
+    from ..reference import simulate
+
+    expected = simulate(job)
+    run = run_on_mock_clock(job)
+    problems = diff_reports(expected, run.report)
+    if problems:
+        raise AssertionError("engine and model disagree:\n  " + "\n  ".join(problems))
+    check_invariants(job, run.report)
+    check_invariants(job, expected, job_cancelled=_job_cancelled(run.report))
+    return run.report
+
+
+def _job_cancelled(report: JobReport) -> bool | None:
+    if not report.events:
+        return None
+    return any(e.kind == "job-cancel-requested" for e in report.events)
+

@@ -1,0 +1,275 @@
+"""Shell steps through the engine: ``ts.run_job`` with real processes (SPEC §12)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+
+import trio_steps as ts
+
+
+async def run(steps: Sequence[Any], tmp_path: Path, **job: Any) -> ts.JobReport:
+    job.setdefault("interrupt_grace", 1.0)
+    job.setdefault("terminate_grace", 1.0)
+    with trio.fail_after(30):
+        return await ts.run_job(ts.Job(steps, workspace=str(tmp_path), **job))
+
+
+def lines(report: ts.JobReport, step_id: str, stream: str = "stdout") -> list[str]:
+    return [
+        str(e.data["line"])
+        for e in report.events
+        if e.kind == "step-output"
+        and e.step_id == step_id
+        and e.data["stream"] == stream
+    ]
+
+
+def kinds(report: ts.JobReport, step_id: str, *wanted: str) -> list[tuple[str, object]]:
+    return [
+        (str(e.kind), e.data.get("signal", e.data.get("grace")))
+        for e in report.events
+        if e.step_id == step_id and e.kind in wanted
+    ]
+
+
+async def test_exit_code_reaches_the_report_r2_2(tmp_path: Path) -> None:
+    report = await run([ts.Step("echo out; exit 3", id="s")], tmp_path)
+    step = report.steps["s"]
+    assert step.outcome == ts.Result.FAILED
+    assert step.exit_code == 3
+    assert step.error == "Process completed with exit code 3."
+    assert report.result == ts.Result.FAILED
+    assert lines(report, "s") == ["out"]
+
+
+async def test_env_layering_job_then_step_then_spec_variables_spec_12(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("L_INHERITED", "L_JOB", "L_STEP", "GITHUB_ENV"):
+        monkeypatch.setenv(name, "inherited")
+    report = await run(
+        [
+            ts.Step(
+                'echo "$L_INHERITED $L_JOB $L_STEP $CI"; test "$GITHUB_ENV" != inherited',
+                id="s",
+                env={"L_STEP": "step", "CI": "no"},
+            )
+        ],
+        tmp_path,
+        env={"L_JOB": "job", "L_STEP": "job"},
+    )
+    assert report.steps["s"].outcome == ts.Result.SUCCEEDED
+    assert lines(report, "s") == ["inherited job step true"]
+
+
+async def test_foreground_file_commands_visible_to_next_step_r4_1(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "bin").mkdir()
+    tool = tmp_path / "bin" / "my-tool-xyz"
+    tool.write_text("#!/bin/sh\necho tool ran\n")
+    tool.chmod(0o755)
+    report = await run(
+        [
+            ts.Step(
+                'echo "v=1" >> "$GITHUB_OUTPUT"; echo "E=from-a" >> "$GITHUB_ENV"\n'
+                f'echo "{tmp_path / "bin"}" >> "$GITHUB_PATH"',
+                id="a",
+            ),
+            ts.Step('echo "$E"; my-tool-xyz', id="b"),
+        ],
+        tmp_path,
+    )
+    assert report.steps["a"].outputs == {"v": "1"}
+    assert lines(report, "b") == ["from-a", "tool ran"]
+    assert report.env["E"] == "from-a"
+
+
+async def test_background_shell_outputs_invisible_until_wait_r5_1(
+    tmp_path: Path,
+) -> None:
+    seen: dict[str, object] = {}
+
+    def look(label: str) -> ts.StepFunction:  # type: ignore[name-defined]
+        async def step(ctx: ts.StepContext) -> None:
+            seen[label] = (ctx.steps.get("bg") is not None, ctx.env.get("BG_ENV"))
+
+        return step
+
+    report = await run(
+        [
+            ts.Step(
+                'echo "out=1" >> "$GITHUB_OUTPUT"; echo "BG_ENV=set" >> "$GITHUB_ENV"',
+                id="bg",
+                background=True,
+            ),
+            # Long enough for the background step to have finished.
+            ts.Step("sleep 0.5", id="pause"),
+            ts.Step(look("before"), id="before"),
+            ts.Step('echo "[$BG_ENV]"', id="shell_before"),
+            ts.Wait("bg"),
+            ts.Step(look("after"), id="after"),
+            ts.Step('echo "[$BG_ENV]"', id="shell_after"),
+        ],
+        tmp_path,
+    )
+    assert report.steps["bg"].finished_at is not None
+    assert report.steps["bg"].finished_at < report.steps["before"].started_at  # type: ignore[operator]
+    assert seen == {"before": (False, None), "after": (True, "set")}
+    assert lines(report, "shell_before") == ["[]"]
+    assert lines(report, "shell_after") == ["[set]"]
+    assert report.steps["bg"].outputs == {"out": "1"}
+
+
+async def test_cancel_step_sigint_trap_only_sigint_and_keeps_outputs_r4_6_r5_3(
+    tmp_path: Path,
+) -> None:
+    report = await run(
+        [
+            ts.Step(
+                'echo "early=1" >> "$GITHUB_OUTPUT"\n'
+                "trap 'exit 0' INT\necho ready\nwhile true; do sleep 0.05; done",
+                id="svc",
+                background=True,
+            ),
+            ts.Step("sleep 0.3", id="pause"),
+            ts.Cancel("svc", id="stop"),
+        ],
+        tmp_path,
+        interrupt_grace=5,
+        terminate_grace=5,
+    )
+    svc = report.steps["svc"]
+    assert svc.outcome == ts.Result.CANCELED
+    assert svc.outputs == {"early": "1"}
+    assert kinds(report, "svc", "signal-sent", "grace-expired") == [
+        ("signal-sent", "SIGINT")
+    ]
+    assert report.result == ts.Result.SUCCEEDED
+    stop = report.steps["stop"]
+    assert stop.finished_at is not None
+    assert stop.started_at is not None
+    assert stop.finished_at - stop.started_at < 2
+
+
+async def test_ignoring_sigint_and_sigterm_all_three_signals_r6_3(
+    tmp_path: Path,
+) -> None:
+    report = await run(
+        [
+            ts.Step(
+                "trap '' INT TERM\nwhile true; do sleep 0.05; done",
+                id="stubborn",
+                background=True,
+            ),
+            ts.Step("sleep 0.2", id="pause"),
+            ts.Cancel("stubborn", id="stop"),
+        ],
+        tmp_path,
+        interrupt_grace=0.3,
+        terminate_grace=0.3,
+    )
+    assert report.steps["stubborn"].outcome == ts.Result.CANCELED
+    assert kinds(report, "stubborn", "signal-sent", "grace-expired") == [
+        ("signal-sent", "SIGINT"),
+        ("grace-expired", "interrupt"),
+        ("signal-sent", "SIGTERM"),
+        ("grace-expired", "terminate"),
+        ("signal-sent", "SIGKILL"),
+    ]
+    stop = report.steps["stop"]
+    assert stop.finished_at is not None
+    assert stop.started_at is not None
+    assert 0.55 <= stop.finished_at - stop.started_at < 2
+
+
+async def test_shell_step_timeout_r4_3_r6_6(tmp_path: Path) -> None:
+    report = await run(
+        [ts.Step("sleep 30", id="slow", timeout=0.3), ts.Step("echo after", id="next")],
+        tmp_path,
+    )
+    slow = report.steps["slow"]
+    assert slow.outcome == ts.Result.FAILED
+    assert slow.timed_out
+    assert slow.finished_at is not None
+    assert slow.started_at is not None
+    assert 0.3 <= slow.finished_at - slow.started_at < 2
+    assert kinds(report, "slow", "signal-sent") == [("signal-sent", "SIGINT")]
+    assert report.steps["next"].outcome == ts.Result.SKIPPED
+
+
+async def test_background_timeout_counts_from_slot_r4_3(tmp_path: Path) -> None:
+    report = await run(
+        [
+            ts.Step("sleep 0.4", id="first", background=True),
+            ts.Step("sleep 30", id="second", background=True, timeout=0.3),
+            ts.WaitAll(),
+        ],
+        tmp_path,
+        max_background=1,
+    )
+    second = report.steps["second"]
+    assert second.timed_out
+    assert second.started_at is not None
+    assert second.finished_at is not None
+    assert report.steps["first"].finished_at is not None
+    assert second.started_at >= report.steps["first"].finished_at
+    assert 0.3 <= second.finished_at - second.started_at < 2
+
+
+async def test_add_mask_masks_events_and_report_spec_12(tmp_path: Path) -> None:
+    report = await run(
+        [
+            ts.Step(
+                'echo "::add-mask::hunter2"; echo "pw is hunter2"; echo "::error::hunter2 leaked"',
+                id="s",
+            )
+        ],
+        tmp_path,
+    )
+    assert lines(report, "s") == ["pw is ***"]
+    texts = [str(e.data) for e in report.events]
+    assert not any("hunter2" in text for text in texts)
+
+
+async def test_job_cancellation_stops_running_shell_step_r6_1(tmp_path: Path) -> None:
+    runner = ts.JobRunner(
+        ts.Job(
+            [ts.Step("echo $$; sleep 1000 & wait", id="s")],
+            workspace=str(tmp_path),
+            interrupt_grace=2,
+            terminate_grace=2,
+        )
+    )
+
+    async def cancel_soon() -> None:
+        await trio.sleep(0.3)
+        runner.cancel()
+
+    with trio.fail_after(20):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(cancel_soon)
+            report = await runner.run()
+    assert report.result == ts.Result.CANCELED
+    assert report.steps["s"].outcome == ts.Result.CANCELED
+    pgid = int(lines(report, "s")[0])
+    assert not any(_in_group(pid, pgid) for pid in _pids())
+
+
+def _pids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def _in_group(pid: int, pgid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return False
+    return int(fields[2]) == pgid and fields[0] not in (b"Z", b"X")
