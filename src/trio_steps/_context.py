@@ -211,14 +211,6 @@ class StepContext:
     Outputs, env changes and path entries a step writes reach later steps
     when the step ends (foreground, R4.1) or when it is flushed
     (background, R5).
-
-    Attributes:
-        id: The step id.
-        name: The display name.
-        env: The environment the step runs with (job env, then step env).
-        steps: The steps it may see (R5.1), by id, ignoring case.
-        path: Job path entries, highest precedence first.
-        workspace: The job's workspace directory.
     """
 
     __slots__ = ("_nursery", "_run")

@@ -69,6 +69,9 @@ _UNSECURE_MESSAGE: Final = (
 )
 
 
+_RESOLVED: dict[tuple[str | None, str], tuple[tuple[str, ...], str]] = {}
+
+
 def resolve_shell(shell: str | None, search_path: str) -> tuple[list[str], str]:
     """Turn a step's ``shell`` into an argv template and a script extension.
 
@@ -87,7 +90,18 @@ def resolve_shell(shell: str | None, search_path: str) -> tuple[list[str], str]:
     Raises:
         StepFailed: The shell is unknown or its program cannot be found.
     """
+    key = (shell, search_path)
+    cached = _RESOLVED.get(key)
+    # One stat instead of a PATH search: the program may have been removed.
+    if cached is None or not os.access(cached[0][0], os.X_OK):
+        argv, extension = _resolve_shell(shell, search_path)
+        if len(_RESOLVED) >= 256:
+            _RESOLVED.clear()
+        cached = _RESOLVED[key] = (tuple(argv), extension)
+    return list(cached[0]), cached[1]
 
+
+def _resolve_shell(shell: str | None, search_path: str) -> tuple[list[str], str]:
     def find(program: str) -> str | None:
         return shutil.which(program, path=search_path)
 
@@ -468,6 +482,8 @@ class _StepFiles:
 
     def read(self, file: str) -> bytes:
         try:
+            if os.stat(file).st_size == 0:
+                return b""  # the common case: one syscall
             with open(file, "rb") as f:
                 return f.read()
         except OSError:
@@ -539,6 +555,78 @@ async def run_shell(run: StepRun) -> None:
 
 
 @final
+class _Child:
+    """A process started in its own session, with its stdout/stderr piped.
+
+    :class:`subprocess.Popen` runs in the event loop's thread (with vfork
+    it returns as soon as the child has exec'd) and the exit is awaited on a
+    pidfd: cheaper per step than :func:`trio.lowlevel.open_process`, which
+    hands each spawn to a worker thread.
+    """
+
+    __slots__ = ("pid", "pidfd", "popen", "stderr", "stdout")
+
+    def __init__(self, argv: list[str], cwd: str, env: dict[str, str]) -> None:
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        try:
+            self.popen = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=out_w,
+                stderr=err_w,
+                cwd=cwd,
+                env=env,
+                start_new_session=True,
+            )
+        except BaseException:
+            for fd in (out_r, err_r):
+                os.close(fd)
+            raise
+        finally:
+            os.close(out_w)
+            os.close(err_w)
+        self.pid = self.popen.pid
+        self.stdout = trio.lowlevel.FdStream(out_r)
+        self.stderr = trio.lowlevel.FdStream(err_r)
+        self.pidfd: int | None = None
+        if _pidfd_open is not None:
+            try:
+                self.pidfd = _pidfd_open(self.pid, 0)
+            except OSError:  # an old kernel: poll instead
+                pass
+
+    @property
+    def returncode(self) -> int | None:
+        """The exit status once the main process has exited (and is reaped)."""
+        return self.popen.poll()
+
+    async def wait(self) -> int:
+        """Wait until the main process has exited; reap it and return its status."""
+        if self.pidfd is not None:
+            if self.popen.returncode is None:
+                await trio.lowlevel.wait_readable(self.pidfd)
+        else:
+            delay = 0.001
+            while self.popen.poll() is None:
+                await trio.sleep(delay)
+                delay = min(delay * 2, 0.05)
+        return self.popen.wait()
+
+    def close(self) -> None:
+        """Close the pipes and the pidfd (the process must have been reaped)."""
+        self.stdout.close()
+        self.stderr.close()
+        if self.pidfd is not None:
+            trio.lowlevel.notify_closing(self.pidfd)
+            os.close(self.pidfd)
+            self.pidfd = None
+
+
+_pidfd_open: Callable[[int, int], int] | None = getattr(os, "pidfd_open", None)
+
+
+@final
 class _Execution:
     """One process group from start to the last of its members."""
 
@@ -554,15 +642,7 @@ class _Execution:
     async def execute(self, argv: list[str], cwd: str) -> None:
         run = self.run
         try:
-            proc = await trio.lowlevel.open_process(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                cwd=cwd,
-                env=self.env,
-                start_new_session=True,
-            )
+            proc = _Child(argv, cwd, self.env)
         except OSError as exc:
             raise StepFailed(
                 f"Cannot start the shell {argv[0]!r}: {exc.strerror or exc}."
@@ -590,9 +670,7 @@ class _Execution:
                     for scope, _ in pumps:
                         scope.cancel()
         finally:
-            with trio.CancelScope(shield=True):
-                for stream, _ in streams:
-                    await stream.aclose()
+            proc.close()
         code = proc.returncode
         assert code is not None
         # .NET, and so GitHub's runner, reports death by signal N as 128 + N.
@@ -637,7 +715,7 @@ class _Execution:
         self.run.signal_sent(sig.name)
         return True
 
-    async def _ladder(self, proc: trio.Process) -> None:
+    async def _ladder(self, proc: _Child) -> None:
         """R6.3: SIGINT, SIGTERM, SIGKILL until the main process has exited."""
         graces = (self.run.interrupt_grace, self.run.terminate_grace)
         for (sig, which), grace in zip(_RUNGS, graces, strict=True):

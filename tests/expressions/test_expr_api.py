@@ -97,7 +97,12 @@ def test_property_of_a_non_object_is_null() -> None:
     [
         ("foo", ex.ParsingError, "Unrecognized named-value: 'foo'", 1),
         ("1 && bar(1)", ex.ParsingError, "Unrecognized function: 'bar'", 6),
-        ("contains('a')", ex.ParsingError, "Too few parameters supplied: 'contains'", 1),
+        (
+            "contains('a')",
+            ex.ParsingError,
+            "Too few parameters supplied: 'contains'",
+            1,
+        ),
         ("toJSON(1, 2)", ex.ParsingError, "Too many parameters supplied: 'toJSON'", 1),
         ("success(1)", ex.ParsingError, "Too many parameters supplied: 'success'", 1),
         (
@@ -257,9 +262,10 @@ def test_condition_mixing_text_and_interpolation_is_a_string() -> None:
     condition = ex.compile_condition("${{ false }} && ${{ true }}", names=[])
     assert condition.source == "success() && (format('{0} && {1}', false, true))"
     assert condition.evaluate({}) == "false && true"
-    assert ex.compile_condition(
-        "${{ failure() }} x", names=[]
-    ).source == "format('{0} x', failure())"
+    assert (
+        ex.compile_condition("${{ failure() }} x", names=[]).source
+        == "format('{0} x', failure())"
+    )
 
 
 def test_condition_error_positions() -> None:

@@ -30,7 +30,7 @@ def test_format_string_errors_come_before_arguments() -> None:
 def test_format_with_a_computed_format_string() -> None:
     contexts = {"f": "{0}-{1}", "bad": "{x}"}
     assert ex.evaluate("format(f, 1, true)", contexts) == "1-true"
-    with pytest.raises(ex.EvaluationError, match="invalid: {x}"):
+    with pytest.raises(ex.EvaluationError, match=r"invalid: \{x\}"):
         ex.evaluate("format(bad, 1)", contexts)
 
 
@@ -55,8 +55,13 @@ def test_format_argument_index_limit() -> None:
 def test_join() -> None:
     contexts = {"items": ["a", 1, None, True, [2], {"k": 3}], "one": ["only"]}
     assert ex.evaluate("join(items)", contexts) == "a,1,,true,Array,Object"
-    assert ex.evaluate("join(items, ' | ')", contexts) == "a | 1 |  | true | Array | Object"
-    assert ex.evaluate("join(items, fromJSON('{}'))", contexts) == "a,1,,true,Array,Object"
+    assert (
+        ex.evaluate("join(items, ' | ')", contexts)
+        == "a | 1 |  | true | Array | Object"
+    )
+    assert (
+        ex.evaluate("join(items, fromJSON('{}'))", contexts) == "a,1,,true,Array,Object"
+    )
     # The separator is evaluated only when there is something to separate.
     assert ex.evaluate(f"join(one, {BOOM})", contexts) == "only"
     assert ex.evaluate("join('text', '-')", contexts) == "text"
@@ -94,7 +99,7 @@ def test_to_json_and_from_json() -> None:
     assert ex.evaluate("fromJSON(' [1, {\"a\": null}] ')", {}) == [1.0, {"a": None}]
     assert ex.evaluate("fromJSON('NaN') == fromJSON('NaN')", {}) is False
     assert ex.evaluate("fromJSON('\"x\"')", {}) == "x"
-    assert ex.evaluate("toJSON('a''b')", {}) == "\"a'b\""
+    assert ex.evaluate("toJSON('a''b')", {}) == '"a\'b"'
     with pytest.raises(ex.EvaluationError, match="line 1 column 3"):
         ex.evaluate("fromJSON('1 2')", {})
 

@@ -69,7 +69,9 @@ def test_template_evaluate_keeps_the_type_of_a_lone_expression() -> None:
     template = ex.compile_template("  ${{ vars.n }}\n", names=CONTEXTS)
     assert template.evaluate(CONTEXTS) == 3
     assert template.render(CONTEXTS) == "  3\n"
-    assert ex.compile_template("x${{ vars.n }}", names=CONTEXTS).evaluate(CONTEXTS) == "x3"
+    assert (
+        ex.compile_template("x${{ vars.n }}", names=CONTEXTS).evaluate(CONTEXTS) == "x3"
+    )
     assert ex.compile_template("plain", names=[]).evaluate({}) == "plain"
 
 

@@ -71,7 +71,8 @@ def test_string_to_number(text: str, expected: float) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["abc", "1_000", "nan", "inf", "infinity", "-0x10", "0x", "1e", "..1", "1 2"]
+    "text",
+    ["abc", "1_000", "nan", "inf", "infinity", "-0x10", "0x", "1e", "..1", "1 2"],
 )
 def test_strings_that_are_not_numbers(text: str) -> None:
     # Compared with a number, such a string is NaN: never equal, less or greater.
@@ -240,8 +241,10 @@ json_values = st.recursive(
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.integers(min_value=-(2**53), max_value=2**53)
     | st.text(),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=5), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    ),
     max_leaves=20,
 )
 

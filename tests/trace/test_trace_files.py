@@ -144,11 +144,7 @@ def test_chrome_trace_layout() -> None:
     trace = chrome_trace(report)
     events = trace["traceEvents"]
     assert isinstance(events, list)
-    spans = {
-        (e["args"]["step_id"], e["cat"]): e
-        for e in events
-        if e["ph"] == "X"  # type: ignore[index]
-    }
+    spans = {(e["args"]["step_id"], e["cat"]): e for e in events if e["ph"] == "X"}
     # queued and running are separate spans, in microseconds from job start
     assert spans["lint", "queued"]["ts"] == 2_000_000
     assert spans["lint", "queued"]["dur"] == 1_500_000
@@ -162,18 +158,18 @@ def test_chrome_trace_layout() -> None:
     assert (spans["stop", "running"]["pid"], spans["stop", "running"]["tid"]) == main
     assert (spans["lint", "running"]["pid"], spans["lint", "running"]["tid"]) != main
     assert ("skipme", "running") not in spans
-    instants = [e for e in events if e["ph"] == "i"]  # type: ignore[index]
-    names = {e["name"] for e in instants}  # type: ignore[index]
+    instants = [e for e in events if e["ph"] == "i"]
+    names = {e["name"] for e in instants}
     assert {"signal SIGINT", "flushed by stop", "stop requested: cancel"} <= names
     assert {"job-started", "job-finished"} <= names
     thread_names = {
-        e["args"]["name"]  # type: ignore[index]
+        e["args"]["name"]
         for e in events
-        if e["ph"] == "M" and e["name"] == "thread_name"  # type: ignore[index]
+        if e["ph"] == "M" and e["name"] == "thread_name"
     }
     assert thread_names == {"main sequence", "Serve the app", "Lint"}
-    counters = [e for e in events if e["ph"] == "C"]  # type: ignore[index]
-    assert [(c["ts"], c["args"]) for c in counters] == [  # type: ignore[index]
+    counters = [e for e in events if e["ph"] == "C"]
+    assert [(c["ts"], c["args"]) for c in counters] == [
         (0.0, {"running": 1, "queued": 0}),
         (2_000_000.0, {"running": 1, "queued": 1}),
         (3_500_000.0, {"running": 1, "queued": 0}),

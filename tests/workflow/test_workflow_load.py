@@ -75,7 +75,9 @@ HEAD = "on: push\njobs:\n  build:\n    steps:\n"
 
 def test_on_is_a_string_key_not_true() -> None:
     """YAML 1.2: 'on' and 'yes' stay strings (SPEC §13)."""
-    job = _one("on: push\njobs:\n  build:\n    steps:\n      - run: echo\n        env:\n          A: yes\n")
+    job = _one(
+        "on: push\njobs:\n  build:\n    steps:\n      - run: echo\n        env:\n          A: yes\n"
+    )
     step = job.steps[0]
     assert isinstance(step, ts.Step)
     assert step.env == {"A": "yes"}
@@ -154,7 +156,11 @@ def test_background_control_steps_and_parallel() -> None:
     assert wait_db.name == "Wait for the db"
     assert isinstance(wait_web, ts.Wait) and wait_web.ids == ("WEB",)
     assert isinstance(late, ts.Step)
-    assert isinstance(cancel, ts.Cancel) and cancel.ids == ("late",) and cancel.id == "stop"
+    assert (
+        isinstance(cancel, ts.Cancel)
+        and cancel.ids == ("late",)
+        and cancel.id == "stop"
+    )
     assert isinstance(wa1, ts.WaitAll) and isinstance(wa2, ts.WaitAll)
     assert isinstance(parallel, ts.Parallel)
     assert [m.id for m in parallel.steps] == ["lint", None]
@@ -164,7 +170,10 @@ def test_background_control_steps_and_parallel() -> None:
 
 
 def test_if_becomes_an_expression_condition() -> None:
-    job = _one(HEAD + "      - run: a\n        if: ${{ failure() }}\n      - run: b\n        if: false\n")
+    job = _one(
+        HEAD
+        + "      - run: a\n        if: ${{ failure() }}\n      - run: b\n        if: false\n"
+    )
     a, b = job.steps
     assert isinstance(a, ts.Step) and isinstance(b, ts.Step)
     assert a.condition == "${{ failure() }}"
@@ -173,7 +182,9 @@ def test_if_becomes_an_expression_condition() -> None:
 
 
 def test_checkout_is_a_python_no_op_step() -> None:
-    job = _one(HEAD + "      - uses: actions/checkout@v4\n        with: {fetch-depth: 0}\n")
+    job = _one(
+        HEAD + "      - uses: actions/checkout@v4\n        with: {fetch-depth: 0}\n"
+    )
     step = job.steps[0]
     assert isinstance(step, ts.Step)
     assert callable(step.run)
@@ -199,7 +210,8 @@ def test_unsupported_uses_is_an_error_unless_skipped() -> None:
 async def test_skipped_unsupported_step_is_reported_skipped() -> None:
     """The engine reports it SKIPPED (R2.5) and the job still succeeds."""
     job = load_workflow(
-        HEAD + "      - uses: actions/setup-node@v4\n        id: node\n      - run: 'true'\n",
+        HEAD
+        + "      - uses: actions/setup-node@v4\n        id: node\n      - run: 'true'\n",
         skip_unsupported=True,
     )
     report = await ts.run_job(job)
@@ -225,7 +237,12 @@ def test_problems_are_collected_and_sorted() -> None:
         "      - run: y\n        if: ${{ ) }}\n"  # line 12
     )
     problems = _problems(text)
-    assert [(p.line, p.column) for p in problems] == [(6, 9), (7, 15), (9, 22), (12, 17)]
+    assert [(p.line, p.column) for p in problems] == [
+        (6, 9),
+        (7, 15),
+        (9, 22),
+        (12, 17),
+    ]
     lines = str(WorkflowError(reversed(problems))).splitlines()
     assert lines[0].startswith("<string>:6:9: ")
     assert len(lines) == 4

@@ -26,7 +26,9 @@ jsonschema = pytest.importorskip("jsonschema")
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
-ACCEPTED = sorted((HERE / "valid").glob("*.yml")) + sorted((ROOT / "examples").glob("*.yml"))
+ACCEPTED = sorted((HERE / "valid").glob("*.yml")) + sorted(
+    (ROOT / "examples").glob("*.yml")
+)
 LENIENT = sorted((HERE / "lenient").glob("*.yml"))
 
 

@@ -67,8 +67,8 @@ def render(report: ts.JobReport) -> str:
             (
                 step.id,
                 step.kind,
-                step.outcome.name if step.outcome else "–",
-                step.conclusion.name if step.conclusion else "–",
+                step.outcome.name if step.outcome is not None else "–",
+                step.conclusion.name if step.conclusion is not None else "–",
                 _fmt(step.queued_at),
                 _fmt(step.started_at),
                 _fmt(step.finished_at),
