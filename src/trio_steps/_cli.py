@@ -538,8 +538,11 @@ class _Printer:
     def start(self) -> None:
         if not self.color:
             return
-        from rich.console import Console
-        from rich.live import Live
+        try:
+            from rich.console import Console
+            from rich.live import Live
+        except ImportError:  # rich is optional: plain output without it
+            return
 
         console = Console(file=self.stream, highlight=False)
         self._console = console

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import final
 
 import trio
-import trio.testing
+
 
 __all__ = ["Timekeeper", "Timer"]
 
@@ -49,8 +49,12 @@ class Timer:
 
 async def settle() -> None:
     """Return once every other task is blocked (bounded on a real clock)."""
+    # Imported here: trio.testing pulls in pytest when it is installed,
+    # which would slow every start of the command line.
+    from trio.testing import wait_all_tasks_blocked
+
     with trio.move_on_after(SETTLE_LIMIT):
-        await trio.testing.wait_all_tasks_blocked()
+        await wait_all_tasks_blocked()
 
 
 @final

@@ -61,6 +61,13 @@ def test_compile_is_cached_per_source_and_names() -> None:
     assert ex.compile("github.ref == 'y'", names=["github", "steps"]) is not first
 
 
+def test_compiled_objects_come_only_from_the_compile_functions() -> None:
+    with pytest.raises(TypeError, match="compile"):
+        ex.CompiledExpression()
+    with pytest.raises(TypeError, match="compile_template"):
+        ex.Template()
+
+
 def test_names_must_not_be_a_single_string() -> None:
     with pytest.raises(TypeError, match="iterable of context names"):
         ex.compile("github", names="github")

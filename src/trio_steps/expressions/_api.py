@@ -47,17 +47,23 @@ class CompiledExpression:
     names: frozenset[str]
     functions: frozenset[str]
 
-    def __init__(
-        self,
+    def __init__(self) -> None:
+        raise TypeError("use trio_steps.expressions.compile() to compile expressions")
+
+    @classmethod
+    def _create(
+        cls,
         source: str,
         names: frozenset[str],
         function: Function,
         functions: frozenset[str],
-    ) -> None:
+    ) -> CompiledExpression:
+        self = object.__new__(cls)
         self.source = source
         self.names = names
         self.functions = functions
         self._function = function
+        return self
 
     @property
     def uses_status_function(self) -> bool:
@@ -157,7 +163,7 @@ def _compile_cached(expression: str, names: frozenset[str]) -> CompiledExpressio
         declared.setdefault(name.lower(), name)
     tree = parse(expression, tokenize(expression), declared)
     function, functions = compile_tree(expression, tree)
-    return CompiledExpression(expression, names, function, functions)
+    return CompiledExpression._create(expression, names, function, functions)
 
 
 def evaluate(expression: str, contexts: Mapping[str, object]) -> object:
@@ -213,8 +219,8 @@ def _compile_condition_cached(text: str, names: frozenset[str]) -> CompiledExpre
         stripped = "success()"
     source, function, functions = condition_parts(stripped, text, names)
     if not functions.isdisjoint(_functions.STATUS_FUNCTIONS):
-        return CompiledExpression(source, names, function, functions)
-    return CompiledExpression(
+        return CompiledExpression._create(source, names, function, functions)
+    return CompiledExpression._create(
         f"success() && ({source})",
         names,
         _and_success(function),

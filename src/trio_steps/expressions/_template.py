@@ -114,12 +114,17 @@ class Template:
     expressions: tuple[CompiledExpression, ...]
     is_literal: bool
 
-    def __init__(
-        self,
+    def __init__(self) -> None:
+        raise TypeError("use trio_steps.expressions.compile_template()")
+
+    @classmethod
+    def _create(
+        cls,
         source: str,
         names: frozenset[str],
         pieces: tuple[str | tuple[int, CompiledExpression], ...],
-    ) -> None:
+    ) -> Template:
+        self = object.__new__(cls)
         self.source = source
         self.names = names
         self._pieces = pieces
@@ -130,6 +135,7 @@ class Template:
         literal = "".join(piece for piece in pieces if isinstance(piece, str))
         lone = [piece for piece in pieces if not isinstance(piece, str)]
         self._lone = lone[0] if len(lone) == 1 and not literal.strip() else None
+        return self
 
     def render(self, contexts: Mapping[str, object]) -> str:
         """Evaluate the interpolations and build the string.
@@ -230,7 +236,7 @@ def _compile_template_cached(text: str, names: frozenset[str]) -> Template:
             pieces.append(piece)
         else:
             pieces.append((piece.offset, _compile_slot(piece, text, names)))
-    return Template(text, names, tuple(pieces))
+    return Template._create(text, names, tuple(pieces))
 
 
 def condition_parts(
