@@ -196,7 +196,9 @@ def test_deferred_state_is_flushed_by_the_wait_r5() -> None:
     )
     report = simulate(job)
     assert report.steps["b"].outputs["seen"] == "steps=;env=J=1;path="
-    assert report.steps["c"].outputs["seen"] == "steps=a:SUCCEEDED/SUCCEEDED{o=x};env=E=a,J=1;path=/a"
+    assert report.steps["c"].outputs["seen"] == (
+        "steps=a:SUCCEEDED/SUCCEEDED{o=x} b:SUCCEEDED/SUCCEEDED{seen=*};env=E=a,J=1;path=/a"
+    )
     assert dict(report.env) == {"J": "1", "E": "a"}
     assert report.path == ("/c", "/a")
 

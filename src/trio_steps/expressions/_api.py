@@ -46,6 +46,7 @@ class CompiledExpression:
     source: str
     names: frozenset[str]
     functions: frozenset[str]
+    _function: Function
 
     def __init__(self) -> None:
         raise TypeError("use trio_steps.expressions.compile() to compile expressions")

@@ -113,6 +113,8 @@ class Template:
     names: frozenset[str]
     expressions: tuple[CompiledExpression, ...]
     is_literal: bool
+    _pieces: tuple[str | tuple[int, CompiledExpression], ...]
+    _lone: tuple[int, CompiledExpression] | None
 
     def __init__(self) -> None:
         raise TypeError("use trio_steps.expressions.compile_template()")
