@@ -136,3 +136,39 @@ async def test_background_interpolation_happens_at_launch(
         )
     )
     assert seen == ["[]"]
+
+
+async def test_step_fields_see_the_expanded_step_env_and_job_env_is_expanded(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    seen: list[tuple[str, str]] = []
+
+    async def look(ctx: ts.StepContext) -> None:
+        seen.append((ctx.name, ctx.env["JOB_LEVEL"]))
+
+    await ts.run_job(
+        ts.Job(
+            [ts.Step(look, name="${{ env.A }}", env={"A": "x-${{ vars.v }}"})],
+            env={"JOB_LEVEL": "${{ vars.v }}-${{ github.event_name }}"},
+            vars={"v": "7"},
+        )
+    )
+    assert seen == [("x-7", "7-push")]
+
+
+async def test_job_env_that_fails_to_expand_is_a_definition_error(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    ran: list[bool] = []
+
+    async def step(ctx: ts.StepContext) -> None:
+        ran.append(True)
+
+    runner = ts.JobRunner(ts.Job([ts.Step(step)], env={"X": "${{ fromJSON('{') }}"}))
+    try:
+        await runner.run()
+    except ts.JobDefinitionError as exc:
+        assert "job env 'X'" in str(exc)
+    else:
+        raise AssertionError("expected a JobDefinitionError")
+    assert ran == []

@@ -216,24 +216,12 @@ def _is_fatal(exc: BaseException) -> bool:
 
 
 def _default_github(job: Job, workspace: str) -> dict[str, object]:
-    run_id = str(int(time.time() * 1000))
-    github: dict[str, object] = {
-        "workspace": workspace,
-        "event_name": "push",
-        "repository": "",
-        "repository_owner": "",
-        "sha": "",
-        "ref": "",
-        "ref_name": "",
-        "run_id": run_id,
-        "run_number": "1",
-        "run_attempt": "1",
-        "actor": os.environ.get("USER", ""),
-        "job": job.name or "",
-        "action": "",
-        "server_url": "",
-        "event": {},
-    }
+    from ._github import github_context
+
+    github: dict[str, object] = dict(
+        github_context(workspace=workspace, job=job.name or "")
+    )
+    github.setdefault("event", {})
     github.update(job.github)
     return github
 
@@ -345,6 +333,7 @@ class JobRunner:
         if self._started:
             raise RuntimeError("a JobRunner runs its job once")
         self._started = True
+        self._expand_job_env()
         async with trio.open_nursery() as outer:
             outer.start_soon(self._engine)
             try:
@@ -654,24 +643,33 @@ class JobRunner:
     ) -> tuple[Mapping[str, str], str | None, str | None, str | None]:
         """Expand ``${{ }}`` in the step's fields at its turn (R3.6).
 
-        Raises on an expression error.
+        The step's ``env`` values are expanded first, against the job env;
+        ``run``, ``name``, ``working_directory`` and ``shell`` then see the
+        expanded step env in the ``env`` context, as on GitHub.
+
+        Raises:
+            ExpressionError: An expression failed to evaluate.
         """
         step = r.plan.step
         assert step is not None
         from .expressions import compile_template
 
-        contexts = self._contexts(status, status.env)
+        job_env = dict(status.env)
+        for key in step.env:
+            job_env.pop(key, None)
+        contexts = self._contexts(status, job_env)
 
         def expand(text: str | None) -> str | None:
             if text is None or "${{" not in text:
                 return text
             return compile_template(text, names=CONTEXT_NAMES).render(contexts)
 
-        env = dict(status.env)
+        env = dict(job_env)
         for key, value in step.env.items():
             expanded = expand(value)
             assert expanded is not None
             env[key] = expanded
+        contexts["env"] = env
         script = expand(step.run) if isinstance(step.run, str) else None
         name = expand(step.name)
         if name is not None:
@@ -682,6 +680,35 @@ class JobRunner:
             expand(step.working_directory),
             expand(step.shell),
         )
+
+    def _expand_job_env(self) -> None:
+        """Expand ``${{ }}`` in the job env once, when the job starts.
+
+        Job-level env may use ``github``, ``secrets``, ``vars``, ``inputs``,
+        ``runner`` and the env entries before it, as on GitHub.
+
+        Raises:
+            JobDefinitionError: An expression failed to evaluate; nothing ran.
+        """
+        if not any("${{" in value for value in self._env.values()):
+            return
+        from ._errors import JobDefinitionError
+        from .expressions import ExpressionError, compile_template
+
+        status = self._status(self._env)
+        expanded: dict[str, str] = {}
+        problems: list[str] = []
+        for key, value in self._env.items():
+            if "${{" in value:
+                contexts = self._contexts(status, expanded)
+                try:
+                    value = compile_template(value, names=CONTEXT_NAMES).render(contexts)
+                except ExpressionError as exc:
+                    problems.append(f"job env {key!r}: {self._mask(str(exc))}")
+            expanded[key] = value
+        if problems:
+            raise JobDefinitionError(problems)
+        self._env = expanded
 
     # ------------------------------------------------------- run steps
 

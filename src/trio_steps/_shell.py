@@ -558,10 +558,9 @@ async def run_shell(run: StepRun) -> None:
 class _Child:
     """A process started in its own session, with its stdout/stderr piped.
 
-    :class:`subprocess.Popen` runs in the event loop's thread (with vfork
-    it returns as soon as the child has exec'd) and the exit is awaited on a
-    pidfd: cheaper per step than :func:`trio.lowlevel.open_process`, which
-    hands each spawn to a worker thread.
+    Built in a worker thread (:class:`subprocess.Popen` blocks until the
+    child has exec'd). The exit is awaited on a pidfd where the kernel has
+    them, else polled.
     """
 
     __slots__ = ("pid", "pidfd", "popen", "stderr", "stdout")
@@ -642,7 +641,9 @@ class _Execution:
     async def execute(self, argv: list[str], cwd: str) -> None:
         run = self.run
         try:
-            proc = _Child(argv, cwd, self.env)
+            # In a worker thread: spawns of concurrent steps overlap, and the
+            # event loop never waits for an exec.
+            proc = await trio.to_thread.run_sync(_Child, argv, cwd, self.env)
         except OSError as exc:
             raise StepFailed(
                 f"Cannot start the shell {argv[0]!r}: {exc.strerror or exc}."

@@ -60,11 +60,16 @@ class CompiledExpression:
         functions: frozenset[str],
     ) -> CompiledExpression:
         self = object.__new__(cls)
-        self.source = source
-        self.names = names
-        self.functions = functions
-        self._function = function
+        # Instances are shared through the cache: they are immutable.
+        setattr_ = object.__setattr__
+        setattr_(self, "source", source)
+        setattr_(self, "names", names)
+        setattr_(self, "functions", functions)
+        setattr_(self, "_function", function)
         return self
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
 
     @property
     def uses_status_function(self) -> bool:

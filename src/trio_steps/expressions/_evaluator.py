@@ -316,9 +316,10 @@ class _Compiler:
     ) -> Function:
         # The common `x == 'literal'`: skip the generic coercion for strings.
         if _is_string_literal(node.right):
-            other, constant = left, node.right.value  # type: ignore[attr-defined]
+            other, literal = left, cast(Literal, node.right)
         else:
-            other, constant = right, node.left.value  # type: ignore[attr-defined]
+            other, literal = right, cast(Literal, node.left)
+        constant = cast(str, literal.value)
         folded = fold(constant)
         negate = node.operator == "!="
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
+from typing import cast
 
 from ._errors import Fault, MemoryFault
 from ._hashfiles import hash_files
@@ -67,7 +68,7 @@ def _job_status(contexts: Mapping[str, object]) -> str | None:
         job = ci_get(contexts, "job")
     if kind_of(job) != OBJECT:
         return None
-    status = ci_get(job, "status")  # type: ignore[arg-type]
+    status = ci_get(cast("Mapping[str, object]", job), "status")
     if status is MISSING or status is None:
         return None
     return fold(to_string(status))
@@ -121,9 +122,9 @@ def _contains(args: list[Function], literal: str | None) -> Function:
             if _is_primitive(kind_of(right)):
                 return fold(to_string(right)) in fold(to_string(left))
             return False
-        if kind == ARRAY and len(left) > 0:  # type: ignore[arg-type]
+        if kind == ARRAY and cast("Sequence[object]", left):
             right = needle(state)
-            return any(equals(right, item) for item in left)  # type: ignore[attr-defined]
+            return any(equals(right, item) for item in cast("Sequence[object]", left))
         return False
 
     return contains
@@ -278,8 +279,8 @@ def _join(args: list[Function], literal: str | None) -> Function:
     def join(state: State) -> object:
         items = items_function(state)
         kind = kind_of(items)
-        if kind == ARRAY and len(items) > 0:  # type: ignore[arg-type]
-            sequence: Sequence[object] = items  # type: ignore[assignment]
+        sequence = cast("Sequence[object]", items)
+        if kind == ARRAY and sequence:
             separator = ","
             if len(sequence) > 1 and separator_function is not None:
                 value = separator_function(state)
@@ -364,10 +365,10 @@ def _hash_files(args: list[Function], literal: str | None) -> Function:
         workspace: object = MISSING
         github = ci_get(state[0], "github")
         if kind_of(github) == OBJECT:
-            workspace = ci_get(github, "workspace")  # type: ignore[arg-type]
-        if kind_of(workspace) != STRING or not workspace:
+            workspace = ci_get(cast("Mapping[str, object]", github), "workspace")
+        if not isinstance(workspace, str) or not workspace:
             workspace = os.getcwd()
-        return hash_files(patterns, workspace)  # type: ignore[arg-type]
+        return hash_files(patterns, workspace)
 
     return hash_files_
 

@@ -69,6 +69,12 @@ _NUMBER_WORD: Final = re.compile(r"[^()\[\],!<>=&|\s]*")
 _IDENTIFIER: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
+def _word_end(pattern: re.Pattern[str], expression: str, index: int) -> int:
+    match = pattern.match(expression, index)
+    assert match is not None  # the patterns also match the empty string
+    return match.end()
+
+
 def _unexpected(expression: str, start: int, text: str) -> LexingError:
     return LexingError(f"Unexpected symbol: '{text}'", start + 1, expression)
 
@@ -111,20 +117,20 @@ def tokenize(expression: str) -> list[Token]:
                 append(Token({"=": EQ, "&": AND, "|": OR}[char], start, char * 2))
             else:
                 # A lone "=", "&" or "|": report it with the rest of its word.
-                end = _WORD.match(expression, index + 1).end()  # type: ignore[union-attr]
+                end = _word_end(_WORD, expression, index + 1)
                 raise _unexpected(expression, start, expression[start:end])
         elif char == "." and previous in _DEREFERENCEABLE:
             index += 1
             append(Token(DOT, start, char))
         elif char in ".+-" or "0" <= char <= "9":
-            index = _NUMBER_WORD.match(expression, index + 1).end()  # type: ignore[union-attr]
+            index = _word_end(_NUMBER_WORD, expression, index + 1)
             text = expression[start:index]
             number = parse_number(text)
             if number != number:
                 raise _unexpected(expression, start, text)
             append(Token(NUMBER, start, text, number))
         else:
-            index = _WORD.match(expression, index + 1).end()  # type: ignore[union-attr]
+            index = _word_end(_WORD, expression, index + 1)
             text = expression[start:index]
             if _IDENTIFIER.fullmatch(text) is None:
                 raise _unexpected(expression, start, text)
