@@ -31,10 +31,11 @@ REPEATS = 7
 
 def hand_written(contexts: Mapping[str, Any]) -> bool:
     """The same condition written directly in Python (no case folding)."""
-    return (
+    result: bool = (
         contexts["job"]["status"] == "success"
         and contexts["steps"]["a"]["outputs"]["x"] == "y"
     )
+    return result
 
 
 def rate(function: Callable[[], object], number: int) -> float:

@@ -24,6 +24,7 @@ extensions = [
     "sphinx.ext.doctest",
     "sphinxcontrib_trio",
     "trace_directive",
+    "cli_help",
 ]
 
 nitpicky = True

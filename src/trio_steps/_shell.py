@@ -623,6 +623,29 @@ class _Child:
 
 
 _pidfd_open: Callable[[int, int], int] | None = getattr(os, "pidfd_open", None)
+_running = 0  # shell steps between spawn and exit, in this process
+
+
+async def _spawn(argv: list[str], cwd: str, env: dict[str, str]) -> _Child:
+    """Start the process: directly when no other shell step runs, else in a thread.
+
+    Spawning blocks until the child has exec'd. Alone, doing it in the
+    event loop's thread saves a thread hand-off per step; with other shell
+    steps running, a worker thread lets their spawns overlap.
+    """
+    global _running
+    if _running:
+        child = await trio.to_thread.run_sync(_Child, argv, cwd, env)
+    else:
+        await trio.lowlevel.checkpoint_if_cancelled()
+        child = _Child(argv, cwd, env)
+    _running += 1
+    return child
+
+
+def _exited() -> None:
+    global _running
+    _running -= 1
 
 
 @final
@@ -641,9 +664,7 @@ class _Execution:
     async def execute(self, argv: list[str], cwd: str) -> None:
         run = self.run
         try:
-            # In a worker thread: spawns of concurrent steps overlap, and the
-            # event loop never waits for an exec.
-            proc = await trio.to_thread.run_sync(_Child, argv, cwd, self.env)
+            proc = await _spawn(argv, cwd, self.env)
         except OSError as exc:
             raise StepFailed(
                 f"Cannot start the shell {argv[0]!r}: {exc.strerror or exc}."
@@ -672,6 +693,7 @@ class _Execution:
                         scope.cancel()
         finally:
             proc.close()
+            _exited()
         code = proc.returncode
         assert code is not None
         # .NET, and so GitHub's runner, reports death by signal N as 128 + N.

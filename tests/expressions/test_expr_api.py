@@ -68,6 +68,17 @@ def test_compiled_objects_come_only_from_the_compile_functions() -> None:
         ex.Template()
 
 
+def test_compiled_objects_are_immutable() -> None:
+    # They are shared through the caches.
+    compiled = ex.compile("1", names=[])
+    with pytest.raises(AttributeError, match="immutable"):
+        compiled.source = "2"
+    template = ex.compile_template("x", names=[])
+    with pytest.raises(AttributeError, match="immutable"):
+        template.is_literal = False
+    assert compiled.source == "1"
+
+
 def test_names_must_not_be_a_single_string() -> None:
     with pytest.raises(TypeError, match="iterable of context names"):
         ex.compile("github", names="github")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -79,12 +77,11 @@ def test_random_templates_and_conditions(tokens: list[str]) -> None:
 
 
 def _fails_fast(text: str, error_type: type[ex.ExpressionError], message: str) -> None:
-    start = time.perf_counter()
+    # No timing assertion (see STYLE.md): a RecursionError would fail this
+    # test, and a hang would hang the suite.
     with pytest.raises(error_type) as info:
         ex.compile(text, names=NAMES)
     assert message in info.value.message
-    # Generous: on a loaded machine this takes milliseconds.
-    assert time.perf_counter() - start < 5
 
 
 def test_ten_megabyte_expression() -> None:
@@ -124,11 +121,9 @@ def test_depth_limit_is_exact() -> None:
 
 
 def test_evaluation_of_hostile_expressions_is_bounded() -> None:
-    start = time.perf_counter()
     growth = "format('{0}{0}{0}{0}{0}{0}{0}{0}', " * 40 + "'abcd'" + ")" * 40
     with pytest.raises(ex.EvaluationError, match="maximum allowed memory"):
         ex.evaluate(growth, {})
     nested_json = "[" * 100_000 + "]" * 100_000
     with pytest.raises(ex.EvaluationError, match="fromJSON"):
         ex.evaluate("fromJSON(text)", {"text": nested_json})
-    assert time.perf_counter() - start < 5

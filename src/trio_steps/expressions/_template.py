@@ -126,18 +126,22 @@ class Template:
         names: frozenset[str],
         pieces: tuple[str | tuple[int, CompiledExpression], ...],
     ) -> Template:
-        self = object.__new__(cls)
-        self.source = source
-        self.names = names
-        self._pieces = pieces
-        self.expressions = tuple(
-            piece[1] for piece in pieces if not isinstance(piece, str)
-        )
-        self.is_literal = not self.expressions
+        slots = [piece for piece in pieces if not isinstance(piece, str)]
         literal = "".join(piece for piece in pieces if isinstance(piece, str))
-        lone = [piece for piece in pieces if not isinstance(piece, str)]
-        self._lone = lone[0] if len(lone) == 1 and not literal.strip() else None
+        self = object.__new__(cls)
+        # Instances are shared through the cache: they are immutable.
+        setattr_ = object.__setattr__
+        setattr_(self, "source", source)
+        setattr_(self, "names", names)
+        setattr_(self, "_pieces", pieces)
+        setattr_(self, "expressions", tuple(slot[1] for slot in slots))
+        setattr_(self, "is_literal", not slots)
+        lone = slots[0] if len(slots) == 1 and not literal.strip() else None
+        setattr_(self, "_lone", lone)
         return self
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
 
     def render(self, contexts: Mapping[str, object]) -> str:
         """Evaluate the interpolations and build the string.
