@@ -66,6 +66,7 @@ class StepRun:
         "log_path",
         "name",
         "path",
+        "runner_temp",
         "script",
         "shell",
         "step",
@@ -93,6 +94,7 @@ class StepRun:
         interrupt_grace: float,
         terminate_grace: float,
         log_path: str | None = None,
+        runner_temp: str | None = None,
     ) -> None:
         self._sink = sink
         self.step = step
@@ -108,6 +110,8 @@ class StepRun:
         self.interrupt_grace = interrupt_grace
         self.terminate_grace = terminate_grace
         self.log_path = log_path
+        #: The job's ``RUNNER_TEMP`` directory, shared by its steps.
+        self.runner_temp = runner_temp
         # What the step produced; allocated on first write, since most
         # steps write nothing and a job may hold 100,000 of them.
         self._outputs: dict[str, str] | None = None

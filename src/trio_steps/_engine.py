@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 import heapq
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -312,6 +313,7 @@ class JobRunner:
         self._main_scope: trio.CancelScope | None = None
         self._workspace = job.workspace or os.getcwd()
         self._github: dict[str, object] | None = None
+        self._runner_temp: str | None = None
 
     # ------------------------------------------------------------------ API
 
@@ -534,7 +536,16 @@ class JobRunner:
         with self._timekeeper_scope:
             await self._timekeeper.run()
 
+    def _runner_temp_dir(self) -> str:
+        """The job's ``RUNNER_TEMP``: made on first use, removed at the end."""
+        if self._runner_temp is None:
+            self._runner_temp = tempfile.mkdtemp(prefix="trio-steps-runner-")
+        return self._runner_temp
+
     def _finish_job(self) -> None:
+        if self._runner_temp is not None:
+            shutil.rmtree(self._runner_temp, ignore_errors=True)
+            self._runner_temp = None
         for r in self._records:
             if r.state is _State.WAITING:
                 self._skip(r, reason="not reached")
@@ -702,7 +713,9 @@ class JobRunner:
             if "${{" in value:
                 contexts = self._contexts(status, expanded)
                 try:
-                    value = compile_template(value, names=CONTEXT_NAMES).render(contexts)
+                    value = compile_template(value, names=CONTEXT_NAMES).render(
+                        contexts
+                    )
                 except ExpressionError as exc:
                     problems.append(f"job env {key!r}: {self._mask(str(exc))}")
             expanded[key] = value
@@ -785,6 +798,7 @@ class JobRunner:
             workspace=self._workspace,
             interrupt_grace=self.job.interrupt_grace,
             terminate_grace=self.job.terminate_grace,
+            runner_temp=self._runner_temp_dir(),
         )
         if step.timeout is not None:  # R4.3: counted from the start
             r.timer = self._timekeeper.at(

@@ -535,7 +535,7 @@ async def run_shell(run: StepRun) -> None:
     workspace, cwd = _directories(run)
     env = _environment(run)
     argv, extension = resolve_shell(run.shell, env["PATH"])
-    files = _StepFiles(run.script or "", extension, getattr(run, "runner_temp", None))
+    files = _StepFiles(run.script or "", extension, run.runner_temp)
     try:
         env.update(
             CI="true",
@@ -623,29 +623,6 @@ class _Child:
 
 
 _pidfd_open: Callable[[int, int], int] | None = getattr(os, "pidfd_open", None)
-_running = 0  # shell steps between spawn and exit, in this process
-
-
-async def _spawn(argv: list[str], cwd: str, env: dict[str, str]) -> _Child:
-    """Start the process: directly when no other shell step runs, else in a thread.
-
-    Spawning blocks until the child has exec'd. Alone, doing it in the
-    event loop's thread saves a thread hand-off per step; with other shell
-    steps running, a worker thread lets their spawns overlap.
-    """
-    global _running
-    if _running:
-        child = await trio.to_thread.run_sync(_Child, argv, cwd, env)
-    else:
-        await trio.lowlevel.checkpoint_if_cancelled()
-        child = _Child(argv, cwd, env)
-    _running += 1
-    return child
-
-
-def _exited() -> None:
-    global _running
-    _running -= 1
 
 
 @final
@@ -664,14 +641,13 @@ class _Execution:
     async def execute(self, argv: list[str], cwd: str) -> None:
         run = self.run
         try:
-            proc = await _spawn(argv, cwd, self.env)
+            # In a worker thread, so that spawns of concurrent steps overlap.
+            proc = await trio.to_thread.run_sync(_Child, argv, cwd, self.env)
         except OSError as exc:
             raise StepFailed(
                 f"Cannot start the shell {argv[0]!r}: {exc.strerror or exc}."
             ) from None
         stopped: BaseException | None = None
-        assert proc.stdout is not None
-        assert proc.stderr is not None
         streams = ((proc.stdout, "stdout"), (proc.stderr, "stderr"))
         pumps = [(trio.CancelScope(shield=True), trio.Event()) for _ in streams]
         try:
@@ -693,7 +669,6 @@ class _Execution:
                         scope.cancel()
         finally:
             proc.close()
-            _exited()
         code = proc.returncode
         assert code is not None
         # .NET, and so GitHub's runner, reports death by signal N as 128 + N.
@@ -731,7 +706,7 @@ class _Execution:
     def _signal(self, pgid: int, sig: signal.Signals) -> bool:
         try:
             os.killpg(pgid, sig)
-        except ProcessLookupError:
+        except (ProcessLookupError, PermissionError):
             return False
         if sig == signal.SIGKILL:
             self.killed = True
@@ -765,6 +740,8 @@ class _Execution:
                 os.killpg(pgid, signal.SIGKILL)  # a member may have forked meanwhile
             except ProcessLookupError:
                 return
+            except PermissionError:
+                return  # only members we may not signal (setuid) are left
 
     def _apply_files(self) -> list[str]:
         """Apply the file commands; return one message per malformed file."""

@@ -25,7 +25,13 @@ import attrs
 
 from ._errors import JobDefinitionError
 from ._job import Job, PlannedStep
-from ._results import CaseInsensitiveMapping, JobReport, Result, StepReport, merge_results
+from ._results import (
+    CaseInsensitiveMapping,
+    JobReport,
+    Result,
+    StepReport,
+    merge_results,
+)
 from ._status import Status, StepView, always, success
 from .testing._scripted import OBSERVATION_OUTPUT, Script, observation
 
@@ -35,7 +41,7 @@ _RUN_KINDS: Final = ("run",)
 _WAIT_ALL_KINDS: Final = ("wait-all", "implicit-wait-all")
 
 
-class JobNeverEnds(Exception):  # noqa: N818 - it is a fact, not an error code
+class JobNeverEnds(Exception):
     """The main sequence waits for something that never happens.
 
     For example a step with ``duration=math.inf`` that nothing stops.
@@ -194,7 +200,9 @@ class _Simulation:
 
     def next_instant(self) -> float:
         """The next instant some code ends or some decision is due."""
-        times = [s.code_end for s in self.order if s.code_end is not None and not s.code_over]
+        times = [
+            s.code_end for s in self.order if s.code_end is not None and not s.code_over
+        ]
         times += [d.due for d in self.decisions]
         upcoming = min(times, default=math.inf)
         if math.isinf(upcoming):
@@ -606,9 +614,10 @@ class _Simulation:
         """R6.1: the job is CANCELED; stop what must stop."""
         self.result = Result.CANCELED  # set, not merged (R2.4.2)
         current = self.current
-        if current is not None and current.plan.kind in _RUN_KINDS:
-            if not self.evaluate_condition(current):  # raising counts as false
-                self.stop(current, "job")
+        running_foreground = current is not None and current.plan.kind in _RUN_KINDS
+        # The running foreground step's condition again; raising counts as false.
+        if running_foreground and current and not self.evaluate_condition(current):
+            self.stop(current, "job")
         for step in self.launched:  # whatever their condition
             self.stop(step, "job")
 
@@ -647,4 +656,3 @@ def simulate(job: Job) -> JobReport:
     if not isinstance(job, Job):
         raise JobDefinitionError(f"simulate() needs a Job, not {type(job).__name__}")
     return _Simulation(job).run()
-

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from trio_steps import expressions as ex
@@ -57,7 +57,6 @@ def test_random_expression_characters(text: str) -> None:
 
 
 @given(st.lists(st.sampled_from(TOKENS), max_size=30), st.sampled_from(["", " "]))
-@settings(max_examples=500)
 def test_random_token_sequences(tokens: list[str], separator: str) -> None:
     check(separator.join(tokens))
 

@@ -16,4 +16,5 @@ def examples(ci: int, dev: int) -> int:
     """``ci`` examples in the ``ci`` profile (or more in ``nightly``), ``dev`` locally."""
     if profile() == "dev":
         return dev
-    return max(ci, settings.default.max_examples)
+    default = settings.default
+    return ci if default is None else max(ci, default.max_examples)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
+from reference_helpers import examples
 
 import trio_steps as ts
 from trio_steps.reference import simulate
@@ -12,8 +13,6 @@ from trio_steps.testing._invariants import (
     check_deterministic,
     check_invariants,
 )
-
-from reference_helpers import examples
 
 
 @settings(

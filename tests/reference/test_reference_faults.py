@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 import attrs
 import pytest
 from hypothesis import HealthCheck, Phase, find, settings
+from reference_helpers import examples
 
 import trio_steps as ts
 from trio_steps import _background, _engine, _job
@@ -22,18 +23,19 @@ from trio_steps.testing import jobs
 from trio_steps.testing._invariants import check_against_model
 from trio_steps.testing._python import job_to_python
 
-from reference_helpers import examples
-
 Fault = Callable[[pytest.MonkeyPatch], None]
 
 
-def commutative_merge(mp: pytest.MonkeyPatch) -> None:
-    """R2.1 broken: CANCELED/SKIPPED no longer sticky (merge is plain max)."""
-    mp.setattr(
-        _engine,
-        "merge_results",
-        lambda current, coming: coming if current is None else max(current, coming),
-    )
+def failure_wins_merge(mp: pytest.MonkeyPatch) -> None:
+    """R2.1 broken: a commutative "worst result wins" merge where FAILED beats CANCELED."""
+    severity = {ts.Result.CANCELED: 1.5}  # below FAILED
+
+    def merge(current: ts.Result | None, coming: ts.Result) -> ts.Result:
+        if current is None:
+            return coming
+        return max(current, coming, key=lambda r: severity.get(r, float(r)))
+
+    mp.setattr(_engine, "merge_results", merge)
 
 
 def flushed_twice(mp: pytest.MonkeyPatch) -> None:
@@ -50,10 +52,10 @@ def flushed_twice(mp: pytest.MonkeyPatch) -> None:
 def cancelled_step_merged(mp: pytest.MonkeyPatch) -> None:
     """R2.4.3/I8 broken: the end merge forgets a cancel targeted the step."""
 
-    class Record(_engine._Record):
+    class Record(_engine._Record):  # type: ignore[misc]
         __slots__ = ("_explicit",)
 
-        @property  # type: ignore[override]
+        @property
         def explicitly_canceled(self) -> bool:
             if sys._getframe(1).f_code.co_name == "_end_of_main":
                 return False
@@ -73,7 +75,7 @@ def lifo_slots(mp: pytest.MonkeyPatch) -> None:
         self._limiter.release_on_behalf_of(record)
         while self._queue and self._limiter.available_tokens:
             following = self._queue.pop()
-            if following.queued:
+            if following.queued:  # type: ignore[attr-defined]
                 self._limiter.acquire_on_behalf_of_nowait(following)
                 self._start(following)
 
@@ -101,7 +103,7 @@ def implicit_wait_all_always(mp: pytest.MonkeyPatch) -> None:
 
 
 FAULTS: dict[str, Fault] = {
-    "commutative-merge": commutative_merge,
+    "failure-wins-merge": failure_wins_merge,
     "flushed-twice": flushed_twice,
     "cancelled-step-merged": cancelled_step_merged,
     "lifo-slots": lifo_slots,

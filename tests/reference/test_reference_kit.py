@@ -8,16 +8,21 @@ import pytest
 import trio
 import trio.testing
 from hypothesis import given, settings
+from reference_helpers import examples
 
 import trio_steps as ts
 from trio_steps.reference import simulate
-from trio_steps.testing import RaisingCondition, Script, ScriptedStep, Write, jobs
-from trio_steps.testing import _fuzz
+from trio_steps.testing import (
+    RaisingCondition,
+    Script,
+    ScriptedStep,
+    Write,
+    _fuzz,
+    jobs,
+)
 from trio_steps.testing.__main__ import main
 from trio_steps.testing._python import job_to_python
 from trio_steps.testing._strategies import InvalidJob, invalid_jobs
-
-from reference_helpers import examples
 
 
 @pytest.mark.parametrize(
@@ -29,7 +34,13 @@ from reference_helpers import examples
         {"duration": 1, "stop_delay": math.nan},
         {"duration": 1, "ending": "explode"},
         {"duration": 1, "writes": [Write(at=2, kind="output", name="o")]},
-        {"duration": 2, "writes": [Write(at=1, kind="env", name="E"), Write(at=0.5, kind="env", name="F")]},
+        {
+            "duration": 2,
+            "writes": [
+                Write(at=1, kind="env", name="E"),
+                Write(at=0.5, kind="env", name="F"),
+            ],
+        },
         {"duration": 1, "timeout": 0},
     ],
 )
@@ -45,16 +56,25 @@ def test_scripted_step_is_a_step_whose_run_is_a_script() -> None:
     assert step.run == Script(duration=math.inf, stop_delay=math.inf)
 
 
-@pytest.mark.parametrize(("ending", "outcome"), [("succeed", "SUCCEEDED"), ("fail", "FAILED"), ("raise", "FAILED")])
+@pytest.mark.parametrize(
+    ("ending", "outcome"),
+    [("succeed", "SUCCEEDED"), ("fail", "FAILED"), ("raise", "FAILED")],
+)
 def test_the_engine_runs_a_script(ending: str, outcome: str) -> None:
     step = ScriptedStep(
         1.5,
         ending=ending,  # type: ignore[arg-type]
-        writes=[Write(at=0.5, kind="output", name="o", value="v"), Write(at=1.5, kind="env", name="E", value="e")],
+        writes=[
+            Write(at=0.5, kind="output", name="o", value="v"),
+            Write(at=1.5, kind="env", name="E", value="e"),
+        ],
         id="s",
     )
-    report = trio.run(ts.run_job, ts.Job([step]), clock=trio.testing.MockClock(autojump_threshold=0))
+    report = trio.run(
+        ts.run_job, ts.Job([step]), clock=trio.testing.MockClock(autojump_threshold=0)
+    )
     s = report.steps["s"]
+    assert s.outcome is not None
     assert (s.started_at, s.finished_at, s.outcome.name) == (0.0, 1.5, outcome)
     assert dict(s.outputs) == {"o": "v"}
     assert report.env["E"] == "e"
@@ -66,7 +86,9 @@ def test_a_stopped_script_keeps_running_for_its_stop_delay() -> None:
         interrupt_grace=5,
         terminate_grace=0,
     )
-    report = trio.run(ts.run_job, job, clock=trio.testing.MockClock(autojump_threshold=0))
+    report = trio.run(
+        ts.run_job, job, clock=trio.testing.MockClock(autojump_threshold=0)
+    )
     assert (report.steps["s"].finished_at, report.steps["s"].abandoned) == (2.0, False)
 
 
@@ -91,8 +113,18 @@ def test_job_to_python_builds_an_equal_job(job: ts.Job) -> None:
 def test_job_to_python_writes_every_kind_of_step() -> None:
     job = ts.Job(
         [
-            ScriptedStep(math.inf, id="a", background=True, timeout=1, stop_delay=0.5, observe=True),
-            ts.Parallel([ScriptedStep(1, id="b", condition=RaisingCondition("boom"))], name="group"),
+            ScriptedStep(
+                math.inf,
+                id="a",
+                background=True,
+                timeout=1,
+                stop_delay=0.5,
+                observe=True,
+            ),
+            ts.Parallel(
+                [ScriptedStep(1, id="b", condition=RaisingCondition("boom"))],
+                name="group",
+            ),
             ts.Wait(["a"], id="w", name="wait", continue_on_error=True),
             ts.Cancel("b", id="c"),
             ts.WaitAll(continue_on_error=True),

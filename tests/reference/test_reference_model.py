@@ -13,7 +13,9 @@ from trio_steps.testing import RaisingCondition, ScriptedStep, Write
 R = ts.Result
 
 
-def times(report: ts.JobReport, id: str) -> tuple[float | None, float | None, float | None]:
+def times(
+    report: ts.JobReport, id: str
+) -> tuple[float | None, float | None, float | None]:
     step = report.steps[id]
     return (step.queued_at, step.started_at, step.finished_at)
 
@@ -60,7 +62,12 @@ def test_background_timeout_counts_from_the_slot_r4_3() -> None:
     )
     report = simulate(job)
     b = report.steps["b"]
-    assert (b.started_at, b.finished_at, b.outcome, b.timed_out) == (1.0, 2.5, R.FAILED, True)
+    assert (b.started_at, b.finished_at, b.outcome, b.timed_out) == (
+        1.0,
+        2.5,
+        R.FAILED,
+        True,
+    )
     assert report.steps["__implicit_wait_all"].outcome is R.FAILED
     assert report.result is R.FAILED
 
@@ -69,7 +76,9 @@ def test_wait_outcome_is_the_ordered_merge_r4_4() -> None:
     job = ts.Job(
         [
             ScriptedStep(1, id="a", background=True, ending="fail"),
-            ScriptedStep(1, id="b", background=True, ending="fail", continue_on_error=True),
+            ScriptedStep(
+                1, id="b", background=True, ending="fail", continue_on_error=True
+            ),
             ts.Wait(["b", "a"], continue_on_error=True),
         ]
     )
@@ -133,7 +142,12 @@ def test_ending_at_the_give_up_instant_is_not_abandoned_r6_4() -> None:
         terminate_grace=0.5,
     )
     a = simulate(job).steps["a"]
-    assert (a.finished_at, a.abandoned, a.timed_out, a.outcome) == (2.0, False, True, R.FAILED)
+    assert (a.finished_at, a.abandoned, a.timed_out, a.outcome) == (
+        2.0,
+        False,
+        True,
+        R.FAILED,
+    )
 
 
 def test_ending_at_the_timeout_instant_is_not_timed_out() -> None:
@@ -156,8 +170,14 @@ def test_job_timeout_re_evaluates_the_running_step_r6_1() -> None:
         terminate_grace=0,
     )
     report = simulate(job)
-    assert (report.steps["a"].outcome, report.steps["a"].finished_at) == (R.CANCELED, 2.0)
-    assert (report.steps["b"].outcome, report.steps["b"].finished_at) == (R.CANCELED, 2.0)
+    assert (report.steps["a"].outcome, report.steps["a"].finished_at) == (
+        R.CANCELED,
+        2.0,
+    )
+    assert (report.steps["b"].outcome, report.steps["b"].finished_at) == (
+        R.CANCELED,
+        2.0,
+    )
     assert times(report, "c") == (None, 2.0, 7.0)
     assert report.steps["c"].outcome is R.SUCCEEDED
     assert report.steps["d"].outcome is R.SKIPPED
@@ -168,13 +188,24 @@ def test_job_timeout_re_evaluates_the_running_step_r6_1() -> None:
 def test_condition_that_raises_fails_at_once_r3_4() -> None:
     job = ts.Job(
         [
-            ScriptedStep(1, id="a", background=True, condition=RaisingCondition(), continue_on_error=True),
+            ScriptedStep(
+                1,
+                id="a",
+                background=True,
+                condition=RaisingCondition(),
+                continue_on_error=True,
+            ),
             ScriptedStep(1, id="b", condition=ts.failure, observe=True),
         ]
     )
     report = simulate(job)
     a = report.steps["a"]
-    assert (a.outcome, a.conclusion, a.queued_at, a.completed_by) == (R.FAILED, R.FAILED, None, None)
+    assert (a.outcome, a.conclusion, a.queued_at, a.completed_by) == (
+        R.FAILED,
+        R.FAILED,
+        None,
+        None,
+    )
     assert report.steps["b"].outputs["seen"].startswith("steps=a:FAILED/FAILED{}")
     assert "__implicit_wait_all" in report.steps
 
@@ -190,7 +221,9 @@ def test_deferred_state_is_flushed_by_the_wait_r5() -> None:
             ScriptedStep(1, id="a", background=True, writes=write),
             ScriptedStep(2, id="b", observe=True),
             ts.Wait("a"),
-            ScriptedStep(0, id="c", observe=True, writes=[Write(at=0, kind="path", name="/c")]),
+            ScriptedStep(
+                0, id="c", observe=True, writes=[Write(at=0, kind="path", name="/c")]
+            ),
         ],
         env={"J": "1"},
     )
@@ -210,7 +243,10 @@ def test_cancelled_step_keeps_what_it_wrote_r5_3() -> None:
                 10,
                 id="a",
                 background=True,
-                writes=[Write(at=1, kind="output", name="early", value="1"), Write(at=3, kind="output", name="late", value="2")],
+                writes=[
+                    Write(at=1, kind="output", name="early", value="1"),
+                    Write(at=3, kind="output", name="late", value="2"),
+                ],
             ),
             ScriptedStep(1, id="b"),
             ts.Cancel("a"),
@@ -223,7 +259,9 @@ def test_non_scripted_steps_are_rejected_naming_the_step() -> None:
     async def real(ctx: ts.StepContext) -> None:
         pass
 
-    job = ts.Job([ScriptedStep(1, id="ok"), ts.Step(real, id="real"), ts.Step("true", id="sh")])
+    job = ts.Job(
+        [ScriptedStep(1, id="ok"), ts.Step(real, id="real"), ts.Step("true", id="sh")]
+    )
     with pytest.raises(ts.JobDefinitionError) as info:
         simulate(job)
     assert len(info.value.problems) == 2

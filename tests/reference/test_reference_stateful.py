@@ -10,13 +10,12 @@ from __future__ import annotations
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from reference_helpers import examples
 
 import trio_steps as ts
 from trio_steps.reference import simulate
 from trio_steps.testing._invariants import check_against_model, check_invariants
 from trio_steps.testing._strategies import scripted_steps
-
-from reference_helpers import examples
 
 
 class JobBuilder(RuleBasedStateMachine):
@@ -47,7 +46,11 @@ class JobBuilder(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.background))
     @rule(data=st.data(), continue_on_error=st.booleans())
     def wait(self, data: st.DataObject, continue_on_error: bool) -> None:
-        ids = data.draw(st.lists(st.sampled_from(self.background), min_size=1, max_size=3, unique=True))
+        ids = data.draw(
+            st.lists(
+                st.sampled_from(self.background), min_size=1, max_size=3, unique=True
+            )
+        )
         self.main.append(ts.Wait(ids, continue_on_error=continue_on_error))
 
     @rule(continue_on_error=st.booleans())
@@ -57,7 +60,11 @@ class JobBuilder(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.background))
     @rule(data=st.data())
     def cancel(self, data: st.DataObject) -> None:
-        ids = data.draw(st.lists(st.sampled_from(self.background), min_size=1, max_size=2, unique=True))
+        ids = data.draw(
+            st.lists(
+                st.sampled_from(self.background), min_size=1, max_size=2, unique=True
+            )
+        )
         self.main.append(ts.Cancel(ids))
 
     @precondition(lambda self: len(self.post) < 2)
@@ -71,7 +78,12 @@ class JobBuilder(RuleBasedStateMachine):
         grace=st.sampled_from((0.0, 0.25, 1.0)),
     )
     def configure(self, limit: int, timeout: float | None, grace: float) -> None:
-        self.settings = {"max_background": limit, "timeout": timeout, "interrupt_grace": grace, "terminate_grace": grace}
+        self.settings = {
+            "max_background": limit,
+            "timeout": timeout,
+            "interrupt_grace": grace,
+            "terminate_grace": grace,
+        }
 
     def job(self) -> ts.Job:
         return ts.Job(self.main, post_steps=self.post, **self.settings)  # type: ignore[arg-type]

@@ -89,15 +89,19 @@ ShellRunner = Callable[..., Awaitable[ShellResult]]
 
 
 def make_shell_runner(tmp_path: Any) -> ShellRunner:
-    """Run a script with :func:`run_shell`; optionally cancel it after ``cancel_after`` s.
+    """Run a script with :func:`run_shell` in ``tmp_path``.
 
-    The whole call is bounded by ``limit`` seconds (real clock).
+    The returned coroutine function takes the script, ``cancel_after``
+    (cancel the step's scope after that many seconds), ``cancel_first``
+    (call it in an already cancelled scope), ``limit`` (a bound on the whole
+    call, real clock) and the keywords of :func:`make_run`.
     """
 
     async def run(
         script: str,
         *,
         cancel_after: float | None = None,
+        cancel_first: bool = False,
         limit: float = 20,
         **kwargs: Any,
     ) -> ShellResult:
@@ -108,6 +112,8 @@ def make_shell_runner(tmp_path: Any) -> ShellRunner:
         start = trio.current_time()
         with trio.fail_after(limit):
             with trio.CancelScope() as scope:
+                if cancel_first:
+                    scope.cancel()
                 async with trio.open_nursery() as nursery:
                     if cancel_after is not None:
 

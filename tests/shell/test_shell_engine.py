@@ -96,7 +96,7 @@ async def test_background_shell_outputs_invisible_until_wait_r5_1(
 ) -> None:
     seen: dict[str, object] = {}
 
-    def look(label: str) -> ts.StepFunction:  # type: ignore[name-defined]
+    def look(label: str) -> ts.StepFunction:
         async def step(ctx: ts.StepContext) -> None:
             seen[label] = (ctx.steps.get("bg") is not None, ctx.env.get("BG_ENV"))
 

@@ -662,6 +662,17 @@ async def test_cancelled_step_with_malformed_file_still_cancelled_r5_3(
     assert [level for level, _ in result.run.annotations] == ["error"]
 
 
+async def test_stopped_before_start_never_spawns_r6_3(
+    shell: ShellRunner, tmp_path: Path
+) -> None:
+    marker = tmp_path / "ran"
+    result = await shell(f"touch {marker}", cancel_first=True)
+    assert isinstance(result.error, trio.Cancelled)
+    assert result.sink.events == []
+    assert result.run.exit_code is None
+    assert not exists(str(marker))
+
+
 async def test_zero_graces_go_straight_through_the_ladder_r6_3(
     shell: ShellRunner,
 ) -> None:
@@ -676,12 +687,21 @@ async def test_zero_graces_go_straight_through_the_ladder_r6_3(
 
 
 async def test_escaped_process_holding_the_pipe_is_detached_spec_12(
-    shell: ShellRunner,
+    shell: ShellRunner, tmp_path: Path
 ) -> None:
-    result = await shell("setsid sleep 30 &\necho $!\nexit 0", limit=10)
+    ready = tmp_path / "escaped"
+    # Wait until the child has left the group: before that, it is killed
+    # with the rest of the group.
+    result = await shell(
+        f"setsid sh -c 'touch {ready}; sleep 30' &\n"
+        "echo $!\n"
+        f"while [ ! -e {ready} ]; do sleep 0.01; done\n",
+        limit=10,
+    )
     escaped = int(result.sink.stream("stdout")[0])
     try:
         assert result.error is None
+        assert result.sink.signals() == []
         assert DRAIN_TIMEOUT <= result.elapsed < DRAIN_TIMEOUT + 2
     finally:
-        os.kill(escaped, signal.SIGKILL)
+        os.killpg(escaped, signal.SIGKILL)

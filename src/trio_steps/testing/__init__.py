@@ -8,6 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._invariants import EngineRun as EngineRun
+from ._invariants import check_against_model as check_against_model
+from ._invariants import check_deterministic as check_deterministic
+from ._invariants import check_invariants as check_invariants
+from ._invariants import diff_reports as diff_reports
+from ._invariants import run_on_mock_clock as run_on_mock_clock
+from ._python import job_to_python as job_to_python
 from ._scripted import RaisingCondition as RaisingCondition
 from ._scripted import Script as Script
 from ._scripted import ScriptedStep as ScriptedStep
@@ -15,24 +22,33 @@ from ._scripted import Write as Write
 from ._scripted import observation as observation
 
 if TYPE_CHECKING:
+    from ._strategies import InvalidJob as InvalidJob
     from ._strategies import invalid_jobs as invalid_jobs
     from ._strategies import jobs as jobs
 
 __all__ = [
+    "EngineRun",
+    "InvalidJob",
     "RaisingCondition",
     "Script",
     "ScriptedStep",
     "Write",
+    "check_against_model",
+    "check_deterministic",
+    "check_invariants",
+    "diff_reports",
     "invalid_jobs",
+    "job_to_python",
     "jobs",
     "observation",
+    "run_on_mock_clock",
 ]
 
-_LAZY = {"jobs", "invalid_jobs"}
+_NEED_HYPOTHESIS = frozenset({"InvalidJob", "invalid_jobs", "jobs"})
 
 
 def __getattr__(name: str) -> object:
-    if name in _LAZY:
+    if name in _NEED_HYPOTHESIS:
         from . import _strategies
 
         return getattr(_strategies, name)

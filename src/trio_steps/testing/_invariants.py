@@ -21,9 +21,9 @@ from ._scripted import OBSERVATION_OUTPUT
 __all__ = [
     "COMPARED_FIELDS",
     "EngineRun",
+    "check_against_model",
     "check_deterministic",
     "check_invariants",
-    "check_against_model",
     "diff_reports",
     "run_on_mock_clock",
 ]
@@ -60,16 +60,26 @@ def _step(report: JobReport, planned: PlannedStep) -> StepReport:
 def _check_i1(job: Job, report: JobReport) -> None:
     """I1: every step ends with a terminal outcome and conclusion, once."""
     if len(report.steps) != len(job.plan):
-        _fail("I1", None, f"{len(report.steps)} steps reported, plan has {len(job.plan)}")
+        _fail(
+            "I1", None, f"{len(report.steps)} steps reported, plan has {len(job.plan)}"
+        )
     for planned in job.plan:
         step = _step(report, planned)
         if step.outcome not in _TERMINAL or step.conclusion not in _TERMINAL:
-            _fail("I1", planned.id, f"outcome {step.outcome!r}, conclusion {step.conclusion!r}")
+            _fail(
+                "I1",
+                planned.id,
+                f"outcome {step.outcome!r}, conclusion {step.conclusion!r}",
+            )
         expected = step.outcome
         if step.outcome is Result.FAILED and planned.continue_on_error:
             expected = Result.SUCCEEDED
         if step.conclusion is not expected and not _condition_raised(planned, step):
-            _fail("I1", planned.id, f"conclusion {step.conclusion} for outcome {step.outcome} (R2.3)")
+            _fail(
+                "I1",
+                planned.id,
+                f"conclusion {step.conclusion} for outcome {step.outcome} (R2.3)",
+            )
     finished: dict[str | None, int] = {}
     for event in report.events:
         if event.kind == "step-finished":
@@ -90,7 +100,9 @@ def _condition_raised(planned: PlannedStep, step: StepReport) -> bool:
 
 
 def _background(job: Job, report: JobReport) -> list[tuple[PlannedStep, StepReport]]:
-    return [(p, report.steps[p.id]) for p in job.plan if p.kind == "run" and p.background]
+    return [
+        (p, report.steps[p.id]) for p in job.plan if p.kind == "run" and p.background
+    ]
 
 
 def _check_i2(job: Job, report: JobReport) -> None:
@@ -107,7 +119,11 @@ def _check_i2(job: Job, report: JobReport) -> None:
     for _, delta, id in sorted(edges, key=lambda e: (e[0], e[1])):
         running += delta
         if running > job.max_background:
-            _fail("I2", id, f"{running} background steps run at once (max {job.max_background})")
+            _fail(
+                "I2",
+                id,
+                f"{running} background steps run at once (max {job.max_background})",
+            )
 
 
 def _check_i3(job: Job, report: JobReport) -> None:
@@ -117,18 +133,22 @@ def _check_i3(job: Job, report: JobReport) -> None:
         if step.started_at is None:
             continue
         if last is not None and step.started_at < last[0]:
-            _fail("I3", planned.id, f"started at {step.started_at} before {last[1]!r} launched earlier started at {last[0]}")
+            _fail(
+                "I3",
+                planned.id,
+                f"started at {step.started_at} before {last[1]!r} launched earlier started at {last[0]}",
+            )
         last = (step.started_at, planned.id)
 
 
-def _control_outcome(
-    job: Job, report: JobReport, planned: PlannedStep
-) -> Result:
+def _control_outcome(job: Job, report: JobReport, planned: PlannedStep) -> Result:
     """R4.4/R4.5 recomputed from the report."""
     if planned.kind == "wait":
         targets = [report.steps[t] for t in planned.targets]
     else:
-        targets = [s for p, s in _background(job, report) if s.completed_by == planned.id]
+        targets = [
+            s for p, s in _background(job, report) if s.completed_by == planned.id
+        ]
     cancelled_before = {
         t.casefold()
         for p in job.plan
@@ -139,7 +159,10 @@ def _control_outcome(
     for target in targets:
         if target.queued_at is None:
             continue  # never launched
-        if target.id.casefold() in cancelled_before and target.conclusion is Result.CANCELED:
+        if (
+            target.id.casefold() in cancelled_before
+            and target.conclusion is Result.CANCELED
+        ):
             continue  # I8: a cancel step targeted it before this wait
         assert target.conclusion is not None
         merged = merge_results(merged, target.conclusion)
@@ -169,7 +192,7 @@ def expected_job_result(job: Job, report: JobReport, *, cancelled: bool) -> Resu
     for planned in job.plan:
         if not planned.post:
             foreground(planned)
-    for planned, step in _background(job, report):  # R2.4.3
+    for _planned, step in _background(job, report):  # R2.4.3
         if step.queued_at is None:
             continue
         by = step.completed_by
@@ -191,8 +214,15 @@ def _check_i4(job: Job, report: JobReport, cancelled: bool | None) -> None:
         if planned.kind in ("wait", "wait-all", "implicit-wait-all"):
             outcome = _control_outcome(job, report, planned)
             if report.steps[planned.id].outcome is not outcome:
-                _fail("I4", planned.id, f"outcome {report.steps[planned.id].outcome}, R4.4 gives {outcome}")
-        elif planned.kind == "cancel" and report.steps[planned.id].outcome is not Result.SUCCEEDED:
+                _fail(
+                    "I4",
+                    planned.id,
+                    f"outcome {report.steps[planned.id].outcome}, R4.4 gives {outcome}",
+                )
+        elif (
+            planned.kind == "cancel"
+            and report.steps[planned.id].outcome is not Result.SUCCEEDED
+        ):
             _fail("I4", planned.id, "a cancel step always SUCCEEDED (R4.6)")
     if cancelled is None:
         cancelled = _job_cancelled(report)
@@ -207,7 +237,11 @@ def _visible_ids(job: Job, report: JobReport, viewer: PlannedStep) -> set[str]:
     index = {p.id: p.index for p in job.plan}
     visible = set()
     for planned in job.plan:
-        if planned.kind != "run" or planned.index >= viewer.index or planned.id.startswith("__"):
+        if (
+            planned.kind != "run"
+            or planned.index >= viewer.index
+            or planned.id.startswith("__")
+        ):
             continue
         step = report.steps[planned.id]
         if planned.background and step.queued_at is not None:
@@ -233,7 +267,11 @@ def _check_i6(job: Job, report: JobReport) -> None:
         actual = _seen_ids(seen) & run_ids
         expected = _visible_ids(job, report, planned)
         if actual != expected:
-            _fail("I6", planned.id, f"saw {sorted(actual)}, R4.1/R5 publish {sorted(expected)}")
+            _fail(
+                "I6",
+                planned.id,
+                f"saw {sorted(actual)}, R4.1/R5 publish {sorted(expected)}",
+            )
 
 
 def _check_i7(job: Job, report: JobReport) -> None:
@@ -273,7 +311,9 @@ def _check_i8(job: Job, report: JobReport) -> None:
                 if control.kind == "wait" and planned.id in control.targets:
                     outcome = _control_outcome(job, report, control)
                     if report.steps[control.id].outcome is not outcome:
-                        _fail("I8", planned.id, f"changed the outcome of {control.id!r}")
+                        _fail(
+                            "I8", planned.id, f"changed the outcome of {control.id!r}"
+                        )
 
 
 def implicit_wait_all_expected(job: Job) -> bool:
@@ -299,7 +339,11 @@ def _check_i9(job: Job, report: JobReport) -> None:
     """I9: __implicit_wait_all is reported iff R4.7 says so."""
     expected = implicit_wait_all_expected(job)
     if ("__implicit_wait_all" in report.steps) is not expected:
-        _fail("I9", "__implicit_wait_all", f"reported: {not expected}, R4.7 says {expected}")
+        _fail(
+            "I9",
+            "__implicit_wait_all",
+            f"reported: {not expected}, R4.7 says {expected}",
+        )
 
 
 def check_invariants(
@@ -364,7 +408,9 @@ def run_on_mock_clock(job: Job) -> EngineRun:
         report = await run_job(job)
         after = trio.lowlevel.current_statistics().tasks_living
         if after != before:
-            _fail("I5", None, f"{after - before} tasks still alive after run_job returned")
+            _fail(
+                "I5", None, f"{after - before} tasks still alive after run_job returned"
+            )
         return EngineRun(report=report, returned_at=trio.current_time())
 
     return trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
@@ -412,7 +458,9 @@ def diff_reports(expected: JobReport, actual: JobReport) -> list[str]:
     """
     problems = []
     if expected.result is not actual.result:
-        problems.append(f"job result: model {expected.result!r}, engine {actual.result!r}")
+        problems.append(
+            f"job result: model {expected.result!r}, engine {actual.result!r}"
+        )
     for id, want in expected.steps.items():
         if id not in actual.steps:
             problems.append(f"step {id!r}: missing from the engine's report")
@@ -428,7 +476,9 @@ def diff_reports(expected: JobReport, actual: JobReport) -> list[str]:
     if extra:
         problems.append(f"steps only the engine reports: {extra}")
     if dict(expected.env) != dict(actual.env):
-        problems.append(f"env: model {dict(expected.env)!r}, engine {dict(actual.env)!r}")
+        problems.append(
+            f"env: model {dict(expected.env)!r}, engine {dict(actual.env)!r}"
+        )
     if tuple(expected.path) != tuple(actual.path):
         problems.append(f"path: model {expected.path!r}, engine {actual.path!r}")
     return problems
@@ -453,7 +503,15 @@ def check_against_model(job: Job) -> JobReport:
     run = run_on_mock_clock(job)
     problems = diff_reports(expected, run.report)
     if problems:
-        raise AssertionError("engine and model disagree:\n  " + "\n  ".join(problems))
+        from ._python import job_to_python
+
+        try:
+            code = job_to_python(job)
+        except ValueError:
+            code = repr(job)
+        raise AssertionError(
+            "engine and model disagree:\n  " + "\n  ".join(problems) + "\n" + code
+        )
     check_invariants(job, run.report)
     check_invariants(job, expected, job_cancelled=_job_cancelled(run.report))
     return run.report
@@ -463,4 +521,3 @@ def _job_cancelled(report: JobReport) -> bool | None:
     if not report.events:
         return None
     return any(e.kind == "job-cancel-requested" for e in report.events)
-

@@ -11,7 +11,12 @@ from ._scripted import RaisingCondition, Script, Write
 
 __all__ = ["job_to_python"]
 
-_STATUS_FUNCTIONS = {success: "ts.success", failure: "ts.failure", always: "ts.always", cancelled: "ts.cancelled"}
+_STATUS_FUNCTIONS = {
+    success: "ts.success",
+    failure: "ts.failure",
+    always: "ts.always",
+    cancelled: "ts.cancelled",
+}
 
 _HEADER = """\
 import math
@@ -133,7 +138,13 @@ def job_to_python(job: Job) -> str:
     if job.env:
         lines.append(f"    env={dict(job.env)!r},")
     defaults = Job([])
-    for field in ("max_background", "interrupt_grace", "terminate_grace", "timeout", "name"):
+    for field in (
+        "max_background",
+        "interrupt_grace",
+        "terminate_grace",
+        "timeout",
+        "name",
+    ):
         value = getattr(job, field)
         if value != getattr(defaults, field):
             text = _number(value) if isinstance(value, float) else repr(value)

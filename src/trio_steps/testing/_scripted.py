@@ -35,7 +35,7 @@ Ending: TypeAlias = Literal["succeed", "fail", "raise"]
 WriteKind: TypeAlias = Literal["output", "env", "path"]
 
 ENDINGS: Final = ("succeed", "fail", "raise")
-WRITE_KINDS: Final = ("output", "env", "path")
+WRITE_KINDS: Final[tuple[WriteKind, ...]] = ("output", "env", "path")
 
 #: The output an observing script sets, at its start, to what it can see.
 OBSERVATION_OUTPUT: Final = "seen"
@@ -127,7 +127,7 @@ class Script:
         duration: Seconds the code runs when nobody stops it
             (``math.inf``: until stopped).
         ending: ``"succeed"``; ``"fail"`` (raises
-            :class:`~trio_steps._context.StepFailed`); ``"raise"`` (raises
+            ``StepFailed``); ``"raise"`` (raises
             another exception). Both failures make the step ``FAILED``.
         writes: What it writes and when, ordered by ``at``.
         stop_delay: Seconds it keeps running after being stopped: ``0``
@@ -225,7 +225,7 @@ def _check_script(
     return problems
 
 
-def ScriptedStep(  # noqa: N802 - reads like the Step it builds
+def ScriptedStep(
     duration: float = 0.0,
     *,
     ending: Ending = "succeed",
@@ -275,7 +275,7 @@ def ScriptedStep(  # noqa: N802 - reads like the Step it builds
     script = Script(
         duration=float(duration),
         ending=ending,
-        writes=scheduled,  # type: ignore[arg-type]
+        writes=scheduled,
         stop_delay=float(stop_delay),
         observe=observe,
     )

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from .._job import Cancel, Job, MainStep, Parallel, Step, Wait, WaitAll
 from .._status import always, cancelled, failure, success
-from ._scripted import ENDINGS, RaisingCondition, ScriptedStep, Write
+from ._scripted import ENDINGS, WRITE_KINDS, RaisingCondition, ScriptedStep, Write
 
 __all__ = ["InvalidJob", "invalid_jobs", "jobs", "quarters", "scripted_steps"]
 
@@ -30,7 +30,11 @@ CONDITIONS: Final = (None, success, failure, always, cancelled, RaisingCondition
 STOP_DELAYS: Final = (0.0, 0.25, 0.5, 1.0, 2.0, 20.0)
 GRACES: Final = (0.0, 0.25, 0.5, 1.0, 2.5)
 _KINDS: Final = ("foreground", "background", "wait", "wait-all", "cancel", "parallel")
-_NAMES: Final = {"output": ("o1", "o2"), "env": ("E1", "E2"), "path": ("/p1", "/p2", "/p3")}
+_NAMES: Final = {
+    "output": ("o1", "o2"),
+    "env": ("E1", "E2"),
+    "path": ("/p1", "/p2", "/p3"),
+}
 
 
 def quarters(low: float, high: float) -> st.SearchStrategy[float]:
@@ -53,7 +57,7 @@ def _writes(draw: st.DrawFn, duration: float, id: str) -> tuple[Write, ...]:
     offsets = sorted(draw(quarters(0, limit)) for _ in range(count))
     writes = []
     for number, at in enumerate(offsets, 1):
-        kind = draw(st.sampled_from(("output", "env", "path")))
+        kind = draw(st.sampled_from(WRITE_KINDS))
         name = draw(st.sampled_from(_NAMES[kind]))
         writes.append(Write(at=at, kind=kind, name=name, value=f"{id}.{number}"))
     return tuple(writes)
@@ -148,7 +152,9 @@ def jobs(
             steps.append(WaitAll(continue_on_error=draw(st.booleans())))
         else:
             targets = draw(
-                st.lists(st.sampled_from(background), min_size=1, max_size=3, unique=True)
+                st.lists(
+                    st.sampled_from(background), min_size=1, max_size=3, unique=True
+                )
             )
             if kind == "wait":
                 steps.append(Wait(targets, continue_on_error=draw(st.booleans())))
@@ -158,9 +164,9 @@ def jobs(
         draw(scripted_steps(id=next_id(), post=True))
         for _ in range(draw(st.integers(0, max_post_steps)))
     ]
-    limit = (
-        draw(st.integers(1, 12)) if max_background is None else max_background
-    )
+    # Few slots make queueing (R4.2, I2, I3) common; up to 12 still occurs.
+    slots = st.integers(1, 3) | st.integers(1, 12)
+    limit = draw(slots) if max_background is None else max_background
     timeout = draw(st.none() | quarters(0.25, 10)) if cancellation else None
     return Job(
         steps,
@@ -264,7 +270,9 @@ def invalid_jobs(draw: st.DrawFn) -> InvalidJob:
             lambda: ScriptedStep(1.0, timeout=bad_timeout),
         ),
         InvalidJob("durations >= 0", lambda: ScriptedStep(bad_number)),
-        InvalidJob("stop delays >= 0", lambda: ScriptedStep(1.0, stop_delay=bad_number)),
+        InvalidJob(
+            "stop delays >= 0", lambda: ScriptedStep(1.0, stop_delay=bad_number)
+        ),
         InvalidJob(
             "writes happen within the duration",
             lambda: ScriptedStep(1.0, writes=[Write(at=2.0, kind="output", name="o")]),
