@@ -1109,6 +1109,9 @@ class JobRunner:
         self._log(r, "Cancelling: " + ", ".join(t.name for t in targets))
         for t in targets:
             t.explicitly_canceled = True
+        # Stopping is a decision (timing.rst), registered at this turn and
+        # applied after the instant settles — in registration order with the
+        # other decisions due now — so a target ending now ends on its own.
         applied = trio.Event()
 
         def stop_targets() -> None:

@@ -182,6 +182,8 @@ class _Simulation:
         self.job_timeout: _Decision | None = None
         # The launched targets of each control step, fixed at its turn.
         self.targets_of: dict[str, list[_Step]] = {}
+        # Cancel steps whose stop request (a decision) is not applied yet.
+        self.pending_cancels: set[str] = set()
 
     # ---- the clock -------------------------------------------------------
 
@@ -357,6 +359,8 @@ class _Simulation:
         assert step is not None
         if step.plan.kind in _RUN_KINDS:
             return step.finished
+        if step.id in self.pending_cancels:
+            return False  # timing.rst: a cancel step waits for its decision
         return all(t.finished for t in self.control_targets(step))
 
     def leave(self, step: _Step) -> None:
@@ -509,6 +513,7 @@ class _Simulation:
         for target in targets:
             target.explicitly_canceled = True
         self.enter_control(step, targets)
+        self.pending_cancels.add(step.id)
         self.register("cancel", 0.0, step)
 
     def complete_cancel(self, step: _Step) -> None:
@@ -583,6 +588,7 @@ class _Simulation:
             self.give_up(step)
         else:
             assert step is not None
+            self.pending_cancels.discard(step.id)
             for target in self.control_targets(step):  # R4.6
                 self.stop(target, "cancel")
 
