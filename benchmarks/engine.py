@@ -194,7 +194,7 @@ def parked_task_memory(n: int) -> float:
                 nursery.start_soon(parked)
             await trio.testing.wait_all_tasks_blocked()
             gc.collect()
-            measured.append((tracemalloc.get_traced_memory()[0] - base))
+            measured.append(tracemalloc.get_traced_memory()[0] - base)
             nursery.cancel_scope.cancel()
 
     import trio.testing

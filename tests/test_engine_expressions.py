@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import trio
 import trio.testing
 
@@ -19,10 +20,20 @@ async def test_r3_5_expression_without_status_function_means_success_and(
             [
                 ts.Step(work(1, outputs={"ok": "true"}), id="a"),
                 ts.Step(work(1), id="yes", condition="steps.a.outputs.ok == 'true'"),
-                ts.Step(work(1), id="no", condition="${{ steps.a.outputs.ok == 'false' }}"),
+                ts.Step(
+                    work(1), id="no", condition="${{ steps.a.outputs.ok == 'false' }}"
+                ),
                 ts.Step(work(1, fail=True), id="boom"),
-                ts.Step(work(1), id="after_failure", condition="steps.a.outputs.ok == 'true'"),
-                ts.Step(work(1), id="on_failure", condition="failure() && steps.A.outputs.OK"),
+                ts.Step(
+                    work(1),
+                    id="after_failure",
+                    condition="steps.a.outputs.ok == 'true'",
+                ),
+                ts.Step(
+                    work(1),
+                    id="on_failure",
+                    condition="failure() && steps.A.outputs.OK",
+                ),
             ]
         )
     )
@@ -62,7 +73,9 @@ async def test_r3_6_interpolation_uses_what_the_step_may_see(
                     look,
                     id="b",
                     name="greet ${{ steps.a.outputs.who }}",
-                    env={"GREETING": "hello ${{ steps.a.outputs.who }} on ${{ runner.os }}"},
+                    env={
+                        "GREETING": "hello ${{ steps.a.outputs.who }} on ${{ runner.os }}"
+                    },
                 ),
             ],
         )
@@ -77,7 +90,9 @@ async def test_r3_6_failed_interpolation_fails_the_step_at_once(
     report = await ts.run_job(
         ts.Job(
             [
-                ts.Step(work(1), id="bg", background=True, env={"X": "${{ fromJSON('[') }}"}),
+                ts.Step(
+                    work(1), id="bg", background=True, env={"X": "${{ fromJSON('[') }}"}
+                ),
                 ts.Step(work(1), id="next", condition=ts.always),
             ]
         )
@@ -129,7 +144,12 @@ async def test_background_interpolation_happens_at_launch(
     await ts.run_job(
         ts.Job(
             [
-                ts.Step(look, id="bg", background=True, env={"WHO": "[${{ steps.fg.outputs.x }}]"}),
+                ts.Step(
+                    look,
+                    id="bg",
+                    background=True,
+                    env={"WHO": "[${{ steps.fg.outputs.x }}]"},
+                ),
                 ts.Step(work(1, outputs={"x": "late"}), id="fg"),
                 ts.WaitAll(),
             ]
@@ -165,10 +185,6 @@ async def test_job_env_that_fails_to_expand_is_a_definition_error(
         ran.append(True)
 
     runner = ts.JobRunner(ts.Job([ts.Step(step)], env={"X": "${{ fromJSON('{') }}"}))
-    try:
+    with pytest.raises(ts.JobDefinitionError, match="job env 'X'"):
         await runner.run()
-    except ts.JobDefinitionError as exc:
-        assert "job env 'X'" in str(exc)
-    else:
-        raise AssertionError("expected a JobDefinitionError")
     assert ran == []

@@ -42,6 +42,8 @@ nitpick_ignore_regex = [
     (r"py:class", r"ruamel\..*"),
     (r"py:class", r"hypothesis\.strategies\._internal\..*"),
     (r"py:class", r"NoneType"),
+    (r"py:class", r"(trio_steps\._context\.)?StepRun"),
+    (r"py:class", r"(trio_steps\._workflow\.)?Problem"),
     (r"py:class", r"attr\..*"),
 ]
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ._job import Step as Step
     from ._job import Wait as Wait
     from ._job import WaitAll as WaitAll
+    from ._results import CaseInsensitiveMapping as CaseInsensitiveMapping
     from ._results import JobReport as JobReport
     from ._results import Result as Result
     from ._results import StepReport as StepReport
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from ._workflow import load_workflow as load_workflow
 
 _WHERE = {
+    "CaseInsensitiveMapping": "._results",
     "Cancel": "._job",
     "CriticalLink": "._stats",
     "Event": "._events",
@@ -78,6 +80,7 @@ _WHERE = {
 
 __all__ = [
     "Cancel",
+    "CaseInsensitiveMapping",
     "CriticalLink",
     "Event",
     "EventKind",

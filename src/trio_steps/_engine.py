@@ -252,7 +252,7 @@ class JobRunner:
             and the exception is raised from :meth:`run` once the job ended.
         log_dir: A directory that receives every line of every step's log,
             one file per step (``<id>.log``); the report itself keeps only the
-            last :data:`LOG_TAIL` lines of each step.
+            last ``LOG_TAIL`` (1,000) lines of each step.
 
     Raises:
         JobDefinitionError: ``job`` is not a :class:`Job`.

@@ -215,7 +215,7 @@ class Step:
 
     @property
     def display_name(self) -> str:
-        """The name shown in reports: ``name``, or one made from ``run``."""
+        """The name shown in reports, ``name`` or one made from ``run``."""
         if self.name is not None:
             return self.name
         if isinstance(self.run, str):

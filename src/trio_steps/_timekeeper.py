@@ -18,7 +18,6 @@ from typing import final
 
 import trio
 
-
 __all__ = ["Timekeeper", "Timer"]
 
 #: On a real clock, how long to wait for the other tasks to block before

@@ -834,7 +834,7 @@ def _looks_like_jsonl(text: str) -> bool:
 
 
 def load_trace(path: str | os.PathLike[str]) -> JobReport:
-    """Read a trace file written by :func:`write_trace` or :class:`TraceWriter`.
+    """Read a trace file written by :meth:`JobReport.write_trace <trio_steps.JobReport.write_trace>` or :class:`TraceWriter`.
 
     The format is recognised from the content, whatever the suffix. The
     report read back equals the one written: same result, steps and events.

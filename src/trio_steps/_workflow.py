@@ -1235,7 +1235,7 @@ def load_workflow(
 
     The whole file is validated, whichever job is chosen (SPEC §13). Env
     precedence, lowest first: the environment the job runs in, the
-    workflow's ``env``, the job's ``env`` (both in :attr:`Job.env`), the
+    workflow's ``env``, the job's ``env`` (both in ``Job.env``), the
     step's ``env``. ``${{ }}`` expressions are parsed now and interpolated
     by the engine when each step's turn comes.
 

@@ -6,8 +6,6 @@ decision); D3 was settled by reading I10 per step (``timing.rst``).
 
 from __future__ import annotations
 
-import pytest
-
 import trio_steps as ts
 from trio_steps.reference import simulate
 from trio_steps.testing import ScriptedStep, check_against_model, check_deterministic

@@ -36,7 +36,9 @@ class CliHelp(SphinxDirective):
             try:
                 parser = _subparser(parser, self.arguments[0])
             except KeyError:
-                raise self.error(f"trio-steps has no subcommand {self.arguments[0]!r}") from None
+                raise self.error(
+                    f"trio-steps has no subcommand {self.arguments[0]!r}"
+                ) from None
         text = parser.format_help()
         block = nodes.literal_block(text=text)
         block["language"] = "text"

@@ -18,7 +18,7 @@ from pathlib import Path
 PYTHON_MODULES = [
     "abc", "argparse", "collections", "collections.abc", "contextlib", "enum",
     "io", "json", "math", "os", "pathlib", "re", "signal", "subprocess", "sys",
-    "tempfile", "types", "typing", "datetime", "functools",
+    "tempfile", "types", "typing", "datetime", "functools", "warnings",
 ]  # fmt: skip
 
 TRIO_IO = {
@@ -40,9 +40,10 @@ def _role(obj: object) -> str:
 
 def _public(module_name: str) -> Iterable[tuple[str, object]]:
     module = importlib.import_module(module_name)
-    names = getattr(module, "__all__", None) or [
-        n for n in dir(module) if not n.startswith("_")
-    ]
+    names = sorted(
+        set(getattr(module, "__all__", ()))
+        | {n for n in dir(module) if not n.startswith("_")}
+    )
     for name in names:
         try:
             yield name, getattr(module, name)
@@ -127,6 +128,7 @@ def trio_entries() -> Iterable[tuple[str, str, str]]:
 
 
 def attrs_entries() -> Iterable[tuple[str, str, str]]:
+    yield "attrs", "py:module", "index.html#module-attrs"
     for module in ("attrs", "attr"):
         for name, obj in _public(module):
             if not inspect.ismodule(obj):
