@@ -98,6 +98,7 @@ class _Record:
         "outcome",
         "outputs",
         "plan",
+        "produced",
         "published_seq",
         "queued_at",
         "run",
@@ -133,6 +134,8 @@ class _Record:
         self.done: trio.Event | None = None
         self.timer: Timer | None = None
         self.run: StepRun | None = None
+        # What a finished step wrote, until it is published (R5).
+        self.produced: tuple[dict[str, str], dict[str, str], list[str]] | None = None
         # What a background step saw at launch (R4.2): env, steps seq, path,
         # and the interpolated fields.
         self.frozen: tuple[Any, ...] | None = None
@@ -313,6 +316,8 @@ class JobRunner:
         self._main_scope: trio.CancelScope | None = None
         self._workspace = job.workspace or os.getcwd()
         self._github: dict[str, object] | None = None
+        # The Trio clock's reading, bound once (read for every event).
+        self._now: Callable[[], float] = trio.current_time
         self._runner_temp: str | None = None
 
     # ------------------------------------------------------------------ API
@@ -335,6 +340,7 @@ class JobRunner:
         if self._started:
             raise RuntimeError("a JobRunner runs its job once")
         self._started = True
+        self._now = trio.lowlevel.current_clock().current_time
         self._expand_job_env()
         async with trio.open_nursery() as outer:
             outer.start_soon(self._engine)
@@ -361,7 +367,7 @@ class JobRunner:
         if self._nursery is None:
             self._cancel_early = True
             return
-        self._timekeeper.at(trio.current_time(), lambda: self._cancel_job("cancel"))
+        self._timekeeper.at(self._now(), lambda: self._cancel_job("cancel"))
 
     @property
     def report(self) -> JobReport:
@@ -386,6 +392,8 @@ class JobRunner:
             outputs = r.outputs
         elif r.run is not None:
             outputs = dict(r.run.outputs)
+        elif r.produced is not None:
+            outputs = r.produced[0]
         else:
             outputs = {}
         return StepReport(
@@ -439,7 +447,7 @@ class JobRunner:
         event = Event(
             kind=kind,
             step_id=step_id,
-            time=trio.current_time(),
+            time=self._now(),
             wall_time=time.time(),
             data=data or NO_DATA,
         )
@@ -460,9 +468,9 @@ class JobRunner:
         event = Event(
             kind=EventKind.STEP_OUTPUT,
             step_id=r.plan.id,
-            time=trio.current_time(),
+            time=self._now(),
             wall_time=time.time(),
-            data={"line": line, "stream": stream},
+            data=MappingProxyType({"line": line, "stream": stream}),
         )
         if r.log is None:
             r.log = []
@@ -517,7 +525,7 @@ class JobRunner:
                     )
                     if self.job.timeout is not None:
                         self._job_timer = self._timekeeper.at(
-                            trio.current_time() + self.job.timeout,
+                            self._now() + self.job.timeout,
                             lambda: self._cancel_job("timeout"),
                         )
                     if self._cancel_early:
@@ -769,7 +777,7 @@ class JobRunner:
 
     def _begin(self, r: _Record) -> None:
         r.state = _State.RUNNING
-        r.started_at = trio.current_time()
+        r.started_at = self._now()
         self._unfinished += 1
         self._emit(EventKind.STEP_STARTED, r.plan.id, _STARTED[r.plan.kind])
 
@@ -802,7 +810,7 @@ class JobRunner:
         )
         if step.timeout is not None:  # R4.3: counted from the start
             r.timer = self._timekeeper.at(
-                trio.current_time() + step.timeout,
+                self._now() + step.timeout,
                 lambda: self._stop(r, _Reason.TIMEOUT),
             )
         self._nursery.start_soon(self._step_task, r, name=f"trio_steps:{r.plan.id}")
@@ -875,10 +883,21 @@ class JobRunner:
         """Record the step's end: outcome, conclusion (R2.3), slot, waiters."""
         was_running = r.state is _State.RUNNING
         r.state = _State.DONE
+        run = r.run
+        if run is not None:
+            # Keep only what it wrote: an abandoned step's later writes, and
+            # the StepRun itself, are not needed any more.
+            if run.wrote_anything():
+                r.produced = (
+                    dict(run.outputs),
+                    dict(run.env_changes),
+                    list(run.path_added),
+                )
+            r.run = None
         r.outcome = outcome
         coe = r.plan.continue_on_error
         r.conclusion = Result.SUCCEEDED if outcome is Result.FAILED and coe else outcome
-        r.finished_at = trio.current_time()
+        r.finished_at = self._now()
         if error is not None:
             r.error = self._mask(error)
             if r.plan.kind == "run":
@@ -940,25 +959,26 @@ class JobRunner:
 
     def _publish(self, r: _Record) -> None:
         """Make the step's state visible to later steps (R4.1, R5.2)."""
-        run = r.run
+        produced = r.produced
         outputs: Mapping[str, str] = _NO_OUTPUTS
-        if run is not None and run.wrote_anything():
-            if run.outputs:
-                outputs = MappingProxyType(dict(run.outputs))
-            if run.env_changes:
+        if produced is not None:
+            written, env_changes, path_added = produced
+            if written:
+                outputs = MappingProxyType(written)
+            if env_changes:
                 if self._env_shared:
                     self._env = dict(self._env)
                     self._env_shared = False
-                self._env.update(run.env_changes)
-            if run.path_added:
+                self._env.update(env_changes)
+            if path_added:
                 path = list(self._path)
-                for entry in run.path_added:
+                for entry in path_added:
                     if entry in path:
                         path.remove(entry)
                     path.insert(0, entry)
                 self._path = tuple(path)
+            r.produced = None
         r.outputs = outputs
-        r.run = None  # nothing more to read from it (its task keeps its own)
         self._publications += 1
         r.published_seq = self._publications
         self._published[r.plan.id.casefold()] = r
@@ -979,7 +999,7 @@ class JobRunner:
         """R4.2: launched now; runs when a slot is free, in launch order."""
         r.launched = True
         r.state = _State.QUEUED
-        r.queued_at = trio.current_time()
+        r.queued_at = self._now()
         self._launched.append(r)
         self._active[r] = None
         self._emit(EventKind.STEP_LAUNCHED, r.plan.id)
@@ -1008,7 +1028,7 @@ class JobRunner:
         step = r.plan.step
         if step is not None and not isinstance(step.run, str):
             grace = self.job.interrupt_grace + self.job.terminate_grace
-            self._timekeeper.at(trio.current_time() + grace, lambda: self._give_up(r))
+            self._timekeeper.at(self._now() + grace, lambda: self._give_up(r))
 
     def _give_up(self, r: _Record) -> None:
         """R6.4: a Python step that outlived its graces is abandoned."""
@@ -1120,7 +1140,7 @@ class JobRunner:
                     self._stop(t, _Reason.CANCEL)
             applied.set()
 
-        self._timekeeper.at(trio.current_time(), stop_targets)
+        self._timekeeper.at(self._now(), stop_targets)
         await applied.wait()
         await self._wait_for(targets)
         by = frozen_data(by=r.plan.id)
