@@ -299,6 +299,8 @@ class JobRunner:
         self._publications = 0
         self._env: dict[str, str] = dict(job.env)
         self._env_shared = False
+        self._env_proxy_of: Mapping[str, str] | None = None
+        self._env_proxy: Mapping[str, str] = MappingProxyType({})
         self._path: tuple[str, ...] = ()
         self._masks: list[str] = []
         for secret in job.secrets.values():
@@ -648,11 +650,15 @@ class JobRunner:
 
     def _step_env(self, step: Step, job_env: Mapping[str, str]) -> Mapping[str, str]:
         if not step.env:
-            return (
-                MappingProxyType(dict(job_env))
-                if not isinstance(job_env, dict)
-                else MappingProxyType(job_env)
+            if job_env is self._env_proxy_of:
+                return self._env_proxy
+            # A snapshot is never changed in place (copy on write), so its
+            # read-only view can be shared by every step that got it.
+            proxy = MappingProxyType(
+                dict(job_env) if not isinstance(job_env, dict) else job_env
             )
+            self._env_proxy_of, self._env_proxy = job_env, proxy
+            return proxy
         merged = dict(job_env)
         merged.update(step.env)
         return MappingProxyType(merged)
