@@ -1360,3 +1360,33 @@ async def test_i10_same_job_same_report(autojump_clock: trio.testing.MockClock) 
     result, steps = reports[0]
     assert steps["b"][:5] == (F, F, "__implicit_wait_all", True, True)
     assert result is F
+
+
+async def test_11_6_skipped_background_step_is_visible_at_once(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """§11.6: the runner never sets a skipped background step's outcome."""
+    seen: list[tuple[ts.Result, ts.Result]] = []
+
+    async def look(ctx: ts.StepContext) -> None:
+        view = ctx.steps["bg"]
+        seen.append((view.outcome, view.conclusion))
+
+    report = await ts.run_job(
+        ts.Job(
+            [
+                ts.Step(work(1), id="bg", background=True, condition=ts.failure),
+                ts.Step(look, id="next"),
+            ]
+        )
+    )
+    assert seen == [(K, K)]
+    assert "step-flushed" not in kinds(report, "bg")
+    assert report.steps["bg"].completed_by is None
+
+
+async def test_11_10_wait_with_no_ids_is_a_definition_error(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    with pytest.raises(ts.JobDefinitionError, match="at least one step id"):
+        ts.Wait([])

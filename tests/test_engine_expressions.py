@@ -188,3 +188,29 @@ async def test_job_env_that_fails_to_expand_is_a_definition_error(
     with pytest.raises(ts.JobDefinitionError, match="job env 'X'"):
         await runner.run()
     assert ran == []
+
+
+async def test_timeout_and_continue_on_error_as_expressions_r3_6(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    report = await ts.run_job(
+        ts.Job(
+            [
+                ts.Step(work(0, outputs={"t": "2", "coe": "true"}), id="cfg"),
+                ts.Step(
+                    work(10),
+                    id="slow",
+                    timeout="${{ steps.cfg.outputs.t }}s",
+                    continue_on_error="${{ steps.cfg.outputs.coe == 'true' }}",
+                ),
+                ts.Step(work(1), id="bad", timeout="${{ steps.cfg.outputs.coe }}"),
+            ]
+        )
+    )
+    slow = report.steps["slow"]
+    assert (slow.outcome, slow.conclusion, slow.timed_out) == (F, S, True)
+    assert slow.finished_at == 2.0
+    assert report.result is F  # from "bad" only: slow continued on error
+    bad = report.steps["bad"]
+    assert (bad.outcome, bad.started_at) == (F, None)
+    assert bad.error is not None and "is not a duration" in bad.error

@@ -50,7 +50,14 @@ def test_every_problem_is_listed_at_once() -> None:
         (lambda: ts.Step(42), "run must be an async callable or a shell script"),  # type: ignore[arg-type]
         (lambda: ts.Step(noop, timeout=0), "timeout must be > 0"),
         (lambda: ts.Step(noop, timeout=float("nan")), "timeout must be > 0"),
-        (lambda: ts.Step(noop, timeout="5"), "timeout must be a number"),  # type: ignore[arg-type]
+        (lambda: ts.Step(noop, timeout="soon"), "is not a duration"),
+        (lambda: ts.Step(noop, timeout="-5m"), "is not a duration"),
+        (lambda: ts.Step(noop, timeout="${{ inputs. }}"), "timeout"),
+        (lambda: ts.Step(noop, continue_on_error="${{ nope( }}"), "continue_on_error"),
+        (
+            lambda: ts.Step(noop, continue_on_error="yes"),
+            "continue_on_error must be True, False",
+        ),
         (lambda: ts.Step(noop, env={"A": 1}), "env value of 'A' must be a string"),  # type: ignore[dict-item]
         (lambda: ts.Step(noop, background="yes"), "background must be True or False"),  # type: ignore[arg-type]
         (lambda: ts.Step(noop, condition=3), "condition must be None"),  # type: ignore[arg-type]
@@ -141,3 +148,11 @@ def test_string_condition_that_does_not_parse_is_a_definition_error() -> None:
     assert "invalid condition" in "\n".join(
         problems(lambda: ts.Step(noop, condition="success("))
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90", 90.0), ("90s", 90.0), ("1.5m", 90.0), ("2h", 7200.0), (" 0.25 ", 0.25)],
+)
+def test_durations_as_strings(text: str, seconds: float) -> None:
+    assert ts.Step(noop, timeout=text).timeout == seconds

@@ -106,7 +106,9 @@ class _Record:
         "started_at",
         "state",
         "stop_reason",
+        "coe",
         "timed_out",
+        "timeout",
         "timer",
         "view_cache",
     )
@@ -133,6 +135,11 @@ class _Record:
         self.scope: trio.CancelScope | None = None
         self.done: trio.Event | None = None
         self.timer: Timer | None = None
+        # continue-on-error and timeout as resolved at the step's turn.
+        self.coe = plan.continue_on_error
+        self.timeout: float | None = (
+            plan.step.timeout if plan.step is not None else None
+        )
         self.run: StepRun | None = None
         # What a finished step wrote, until it is published (R5).
         self.produced: tuple[dict[str, str], dict[str, str], list[str]] | None = None
@@ -699,6 +706,23 @@ class JobRunner:
         name = expand(step.name)
         if name is not None:
             r.name = name
+        if step.timeout_template is not None:
+            from ._job import parse_duration
+
+            rendered = expand(step.timeout_template)
+            assert rendered is not None
+            try:
+                r.timeout = parse_duration(rendered)
+            except ValueError as exc:
+                raise ValueError(f"timeout: {exc}") from None
+        if step.continue_on_error_template is not None:
+            from .expressions import truthy
+
+            r.coe = truthy(
+                compile_template(
+                    step.continue_on_error_template, names=CONTEXT_NAMES
+                ).evaluate(contexts)
+            )
         return (
             MappingProxyType(env),
             script,
@@ -814,9 +838,9 @@ class JobRunner:
             terminate_grace=self.job.terminate_grace,
             runner_temp=self._runner_temp_dir(),
         )
-        if step.timeout is not None:  # R4.3: counted from the start
+        if r.timeout is not None:  # R4.3: counted from the start
             r.timer = self._timekeeper.at(
-                self._now() + step.timeout,
+                self._now() + r.timeout,
                 lambda: self._stop(r, _Reason.TIMEOUT),
             )
         self._nursery.start_soon(self._step_task, r, name=f"trio_steps:{r.plan.id}")
@@ -871,11 +895,10 @@ class JobRunner:
 
     def _finish_stopped(self, r: _Record) -> None:
         if r.stop_reason is _Reason.TIMEOUT:  # R6.6
-            step = r.plan.step
-            assert step is not None and step.timeout is not None
+            assert r.timeout is not None
             r.timed_out = True
             self._finish(
-                r, Result.FAILED, error=f"The step timed out after {step.timeout:g} s"
+                r, Result.FAILED, error=f"The step timed out after {r.timeout:g} s"
             )
         else:
             why = {
@@ -901,7 +924,7 @@ class JobRunner:
                 )
             r.run = None
         r.outcome = outcome
-        coe = r.plan.continue_on_error
+        coe = r.coe
         r.conclusion = Result.SUCCEEDED if outcome is Result.FAILED and coe else outcome
         r.finished_at = self._now()
         if error is not None:

@@ -70,6 +70,44 @@ def _check_name(name: object, problems: list[str], what: str) -> None:
         problems.append(f"{what}: name must be a string, not {type(name).__name__}")
 
 
+_DURATION_UNITS: Final = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION_RE: Final = re.compile(
+    r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([smh]?)\s*\Z"
+)
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in ``text``: a number with an optional unit ``s``, ``m`` or ``h``.
+
+    Args:
+        text: For example ``"90"``, ``"90s"``, ``"1.5m"`` or ``"2h"``.
+
+    Returns:
+        The duration in seconds, > 0 and finite.
+
+    Raises:
+        ValueError: ``text`` is not such a duration.
+    """
+    found = _DURATION_RE.match(text)
+    if found is None:
+        raise ValueError(f"{text!r} is not a duration such as 90, 90s, 1.5m or 2h")
+    seconds = float(found.group(1)) * _DURATION_UNITS[found.group(2)]
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ValueError(f"{text!r} is not a duration > 0")
+    return seconds
+
+
+def _compile_field(text: str, what: str, problems: list[str]) -> None:
+    """Parse the ``${{ }}`` of a field evaluated at the step's turn."""
+    from .expressions import ExpressionError, compile_template
+    from ._status import CONTEXT_NAMES
+
+    try:
+        compile_template(text, names=CONTEXT_NAMES)
+    except ExpressionError as exc:
+        problems.append(f"{what}: {exc}")
+
+
 def _check_timeout(value: object, problems: list[str], what: str) -> None:
     if value is None:
         return
@@ -126,8 +164,11 @@ class Step:
             :func:`always`, :func:`cancelled`, a callable taking a
             :class:`Status`, or an expression string (SPEC §14).
         continue_on_error: Turn a ``FAILED`` outcome into a ``SUCCEEDED``
-            conclusion (R2.3).
-        timeout: Seconds before the step is stopped and ``FAILED`` (R6.6).
+            conclusion (R2.3); or a string with ``${{ }}`` evaluated at the
+            step's turn (its truthiness decides).
+        timeout: Seconds before the step is stopped and ``FAILED`` (R6.6); or
+            a string: a duration such as ``"90s"``, ``"1.5m"`` or ``"2h"``,
+            possibly with ``${{ }}`` evaluated at the step's turn (R3.6).
         env: Environment variables for this step only.
         shell: The shell for a script step (SPEC §12).
         working_directory: Where a script step runs.
@@ -149,6 +190,10 @@ class Step:
     compiled_condition: CompiledExpression | None = attrs.field(
         default=None, repr=False, eq=False
     )
+    #: ``timeout`` given as a ``${{ }}`` template, resolved at the turn.
+    timeout_template: str | None = None
+    #: ``continue_on_error`` given as a ``${{ }}`` template.
+    continue_on_error_template: str | None = None
 
     def __init__(
         self,
@@ -158,8 +203,8 @@ class Step:
         name: str | None = None,
         background: bool = False,
         condition: Condition = None,
-        continue_on_error: bool = False,
-        timeout: float | None = None,
+        continue_on_error: bool | str = False,
+        timeout: float | str | None = None,
         env: Mapping[str, str] | None = None,
         shell: str | None = None,
         working_directory: str | None = None,
@@ -173,12 +218,29 @@ class Step:
             )
         _check_id(id, problems, what)
         _check_name(name, problems, what)
-        for flag, value in (
-            ("background", background),
-            ("continue_on_error", continue_on_error),
-        ):
-            if not isinstance(value, bool):
-                problems.append(f"{what}: {flag} must be True or False")
+        if not isinstance(background, bool):
+            problems.append(f"{what}: background must be True or False")
+        coe_template: str | None = None
+        if isinstance(continue_on_error, str) and "${{" in continue_on_error:
+            coe_template = continue_on_error
+            _compile_field(continue_on_error, f"{what}: continue_on_error", problems)
+            continue_on_error = False
+        elif not isinstance(continue_on_error, bool):
+            problems.append(
+                f"{what}: continue_on_error must be True, False or a ${{{{ }}}} expression"
+            )
+        timeout_template: str | None = None
+        if isinstance(timeout, str):
+            if "${{" in timeout:
+                timeout_template = timeout
+                _compile_field(timeout, f"{what}: timeout", problems)
+                timeout = None
+            else:
+                try:
+                    timeout = parse_duration(timeout)
+                except ValueError as exc:
+                    problems.append(f"{what}: timeout: {exc}")
+                    timeout = None
         compiled: CompiledExpression | None = None
         if isinstance(condition, str):
             try:
@@ -205,12 +267,14 @@ class Step:
             name=name,
             background=background,
             condition=condition,
-            continue_on_error=continue_on_error,
+            continue_on_error=continue_on_error is True,
             timeout=None if timeout is None else float(timeout),
             env=_freeze_env(env),
             shell=shell,
             working_directory=working_directory,
             compiled_condition=compiled,
+            timeout_template=timeout_template,
+            continue_on_error_template=coe_template,
         )
 
     @property
@@ -456,6 +520,8 @@ def _templated(step: Step) -> bool:
         step.name,
         step.working_directory,
         step.shell,
+        step.timeout_template,
+        step.continue_on_error_template,
         *step.env.values(),
     ]
     return any(f is not None and "${{" in f for f in fields)

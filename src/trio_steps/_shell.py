@@ -622,6 +622,7 @@ class _Child:
             self.pidfd = None
 
 
+_LIVE: trio.lowlevel.RunVar[int] = trio.lowlevel.RunVar("trio_steps_live")
 _pidfd_open: Callable[[int, int], int] | None = getattr(os, "pidfd_open", None)
 
 
@@ -641,8 +642,23 @@ class _Execution:
     async def execute(self, argv: list[str], cwd: str) -> None:
         run = self.run
         try:
-            # In a worker thread, so that spawns of concurrent steps overlap.
-            proc = await trio.to_thread.run_sync(_Child, argv, cwd, self.env)
+            mode = os.environ.get("XSPAWN", "thread")
+            live = _LIVE.get(0)
+            if mode == "direct" or (mode == "hybrid" and live == 0):
+                await trio.lowlevel.checkpoint_if_cancelled()
+                _LIVE.set(live + 1)
+                try:
+                    proc = _Child(argv, cwd, self.env)
+                except BaseException:
+                    _LIVE.set(_LIVE.get(0) - 1)
+                    raise
+            else:
+                _LIVE.set(live + 1)
+                try:
+                    proc = await trio.to_thread.run_sync(_Child, argv, cwd, self.env)
+                except BaseException:
+                    _LIVE.set(_LIVE.get(0) - 1)
+                    raise
         except OSError as exc:
             raise StepFailed(
                 f"Cannot start the shell {argv[0]!r}: {exc.strerror or exc}."
@@ -669,6 +685,7 @@ class _Execution:
                         scope.cancel()
         finally:
             proc.close()
+            _LIVE.set(_LIVE.get(0) - 1)
         code = proc.returncode
         assert code is not None
         # .NET, and so GitHub's runner, reports death by signal N as 128 + N.

@@ -848,11 +848,31 @@ class _Loader:
             if text is not None and self.condition(node, "if", text):
                 fields["condition"] = text
         if "continue-on-error" in node:
-            fields["continue_on_error"] = self.boolean(
-                node, "continue-on-error", "continue-on-error"
-            )
+            value = node["continue-on-error"]
+            if isinstance(value, str) and "${{" in value:
+                # §14: evaluated at the step's turn (R3.6).
+                before = len(self.problems)
+                self.template(
+                    node, "continue-on-error", value, _STEP_NAMES, "continue-on-error"
+                )
+                if len(self.problems) == before:
+                    fields["continue_on_error"] = value
+            else:
+                fields["continue_on_error"] = self.boolean(
+                    node, "continue-on-error", "continue-on-error"
+                )
         if "timeout-minutes" in node:
-            fields["timeout"] = self.minutes(node, "timeout-minutes")
+            value = node["timeout-minutes"]
+            if isinstance(value, str) and "${{" in value:
+                # §14: a number of minutes, known at the step's turn.
+                before = len(self.problems)
+                self.template(
+                    node, "timeout-minutes", value, _STEP_NAMES, "timeout-minutes"
+                )
+                if len(self.problems) == before:
+                    fields["timeout"] = f"{value}m"
+            else:
+                fields["timeout"] = self.minutes(node, "timeout-minutes")
         if "env" in node:
             fields["env"] = self.env(node, "env", _STEP_NAMES)
         run: Callable[[StepContext], object] | str | None

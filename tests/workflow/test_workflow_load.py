@@ -343,3 +343,26 @@ def test_reusable_workflow_jobs_are_accepted_but_not_runnable() -> None:
     assert any("reusable workflow" in w.message for w in workflow.warnings)
     with pytest.raises(WorkflowError, match="reusable workflow"):
         select_job(workflow, "call")
+
+
+def test_expressions_in_timeout_minutes_and_continue_on_error_section_14() -> None:
+    job = load_workflow(
+        "on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n"
+        "      - run: make\n"
+        "        timeout-minutes: ${{ inputs.minutes }}\n"
+        "        continue-on-error: ${{ github.event_name == 'push' }}\n"
+    )
+    (step,) = [s for s in job.steps if isinstance(s, ts.Step)]
+    assert step.timeout is None
+    assert step.timeout_template == "${{ inputs.minutes }}m"
+    assert step.continue_on_error_template == "${{ github.event_name == 'push' }}"
+
+
+def test_bad_expression_in_timeout_minutes_is_reported_where_it_is() -> None:
+    (problem,) = _problems(
+        "on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n"
+        "      - run: make\n"
+        "        timeout-minutes: ${{ nope() }}\n"
+    )
+    assert (problem.line, problem.column) == (7, 30)
+    assert "invalid expression in timeout-minutes" in problem.message
