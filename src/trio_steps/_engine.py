@@ -81,6 +81,7 @@ class _Record:
 
     __slots__ = (
         "abandoned",
+        "coe",
         "completed_by",
         "conclusion",
         "done",
@@ -106,7 +107,6 @@ class _Record:
         "started_at",
         "state",
         "stop_reason",
-        "coe",
         "timed_out",
         "timeout",
         "timer",

@@ -99,8 +99,8 @@ def parse_duration(text: str) -> float:
 
 def _compile_field(text: str, what: str, problems: list[str]) -> None:
     """Parse the ``${{ }}`` of a field evaluated at the step's turn."""
-    from .expressions import ExpressionError, compile_template
     from ._status import CONTEXT_NAMES
+    from .expressions import ExpressionError, compile_template
 
     try:
         compile_template(text, names=CONTEXT_NAMES)
