@@ -440,6 +440,20 @@ class _Loader:
                 f"invalid expression in {what}: {exc.message}",
             )
 
+    def deferred(self, node: Node, key: str) -> str | None:
+        """A step field given as ``${{ }}``, evaluated at the step's turn.
+
+        Returns:
+            ``None`` when the value is not an expression; the text when it
+            parses; ``""`` when it does not (the error is reported).
+        """
+        value = node[key]
+        if not (isinstance(value, str) and "${{" in value):
+            return None
+        before = len(self.problems)
+        self.template(node, key, value, _STEP_NAMES, key)
+        return value if len(self.problems) == before else ""
+
     def condition(self, node: Node, key: str, text: str) -> bool:
         from . import expressions
 
@@ -847,30 +861,19 @@ class _Loader:
             text = self.string(node, "if", "if")
             if text is not None and self.condition(node, "if", text):
                 fields["condition"] = text
+        # §14: these two may be expressions, evaluated at the step's turn.
         if "continue-on-error" in node:
-            value = node["continue-on-error"]
-            if isinstance(value, str) and "${{" in value:
-                # §14: evaluated at the step's turn (R3.6).
-                before = len(self.problems)
-                self.template(
-                    node, "continue-on-error", value, _STEP_NAMES, "continue-on-error"
-                )
-                if len(self.problems) == before:
-                    fields["continue_on_error"] = value
+            expression = self.deferred(node, "continue-on-error")
+            if expression is not None:
+                fields["continue_on_error"] = expression or None
             else:
                 fields["continue_on_error"] = self.boolean(
                     node, "continue-on-error", "continue-on-error"
                 )
         if "timeout-minutes" in node:
-            value = node["timeout-minutes"]
-            if isinstance(value, str) and "${{" in value:
-                # §14: a number of minutes, known at the step's turn.
-                before = len(self.problems)
-                self.template(
-                    node, "timeout-minutes", value, _STEP_NAMES, "timeout-minutes"
-                )
-                if len(self.problems) == before:
-                    fields["timeout"] = f"{value}m"
+            expression = self.deferred(node, "timeout-minutes")
+            if expression is not None:
+                fields["timeout"] = f"{expression}m" if expression else None
             else:
                 fields["timeout"] = self.minutes(node, "timeout-minutes")
         if "env" in node:
