@@ -12,7 +12,6 @@ resolved in a fixed order (``docs/source/timing.rst``).
 from __future__ import annotations
 
 import enum
-import heapq
 import os
 import shutil
 import sys
@@ -27,7 +26,7 @@ import trio
 
 from ._background import Slots
 from ._context import StepFailed, StepRun
-from ._events import NO_DATA, Event, EventKind, frozen_data
+from ._events import Event, EventKind, EventLog, EventRecord, event_from_record
 from ._job import Job, PlannedStep, Step
 from ._python_step import run_python
 from ._results import (
@@ -50,12 +49,13 @@ LOG_TAIL: Final = 1000
 _MASK: Final = "***"
 _NO_OUTPUTS: Mapping[str, str] = MappingProxyType({})
 _SUCCESS = (None, Result.SUCCEEDED, Result.SUCCEEDED_WITH_ISSUES)
-_STARTED = {
-    kind: frozen_data(kind=kind)
+_Data = tuple[tuple[str, object], ...]
+_STARTED: dict[str, _Data] = {
+    kind: (("kind", kind),)
     for kind in ("run", "wait", "wait-all", "cancel", "implicit-wait-all")
 }
-_FINISHED = {
-    (o, c): frozen_data(outcome=o.name, conclusion=c.name)
+_FINISHED: dict[tuple[Result, Result], _Data] = {
+    (o, c): (("outcome", o.name), ("conclusion", c.name))
     for o in Result
     for c in Result
 }
@@ -149,7 +149,7 @@ class _Record:
         self.outputs: Mapping[str, str] | None = None
         # The tail of the log as (events before it, output number, event);
         # trimmed to LOG_TAIL entries in amortised O(1).
-        self.log: list[tuple[int, int, Event]] | None = None
+        self.log: list[tuple[int, int, EventRecord]] | None = None
         self.log_file: IO[str] | None = None
         self.published_seq = 0
         self.view_cache: StepView | None = None
@@ -187,10 +187,10 @@ class _Record:
         self.engine._output(self, line, stream)
 
     def signal_sent(self, run: StepRun, signal: str) -> None:
-        self.engine._emit(EventKind.SIGNAL_SENT, self.plan.id, {"signal": signal})
+        self.engine._emit(EventKind.SIGNAL_SENT, self.plan.id, (("signal", signal),))
 
     def grace_expired(self, run: StepRun, which: str) -> None:
-        self.engine._emit(EventKind.GRACE_EXPIRED, self.plan.id, {"grace": which})
+        self.engine._emit(EventKind.GRACE_EXPIRED, self.plan.id, (("grace", which),))
 
     def add_mask(self, value: str) -> None:
         self.engine._add_mask(value)
@@ -289,7 +289,7 @@ class JobRunner:
         }
         self._main_records = [r for r in self._records if not r.plan.post]
         self._post_records = [r for r in self._records if r.plan.post]
-        self._events: list[Event] = []
+        self._events: list[EventRecord] = []
         self._output_seq = 0
         self._result: Result | None = None
         self._job_cancelled = False
@@ -414,7 +414,7 @@ class JobRunner:
             outcome=r.outcome,
             conclusion=r.conclusion,
             outputs=outputs,
-            log=tuple(str(e.data["line"]) for _, _, e in r.log[-LOG_TAIL:])
+            log=tuple(str(e[4][0][1]) for _, _, e in r.log[-LOG_TAIL:])
             if r.log
             else (),
             queued_at=r.queued_at,
@@ -428,13 +428,13 @@ class JobRunner:
             error=r.error,
         )
 
-    def _all_events(self) -> tuple[Event, ...]:
+    def _all_events(self) -> EventLog:
         """Every kept event in order: output tails merged back in place."""
-        tails = [r.log[-LOG_TAIL:] for r in self._records if r.log]
+        tails = [entry for r in self._records if r.log for entry in r.log[-LOG_TAIL:]]
         if not tails:
-            return tuple(self._events)
-        outputs = list(heapq.merge(*tails, key=lambda entry: (entry[0], entry[1])))
-        merged: list[Event] = []
+            return EventLog(list(self._events))
+        outputs = sorted(tails, key=lambda entry: (entry[0], entry[1]))
+        merged: list[EventRecord] = []
         events = self._events
         position = 0
         for before, _, event in outputs:
@@ -443,43 +443,32 @@ class JobRunner:
                 position = before
             merged.append(event)
         merged.extend(events[position:])
-        return tuple(merged)
+        return EventLog(merged)
 
     # -------------------------------------------------------------- events
 
-    def _emit(
-        self,
-        kind: EventKind,
-        step_id: str | None,
-        data: Mapping[str, object] | None = None,
-    ) -> Event:
-        event = Event(
-            kind=kind,
-            step_id=step_id,
-            time=self._now(),
-            wall_time=time.time(),
-            data=data or NO_DATA,
-        )
+    def _emit(self, kind: EventKind, step_id: str | None, data: _Data = ()) -> None:
+        event: EventRecord = (kind, step_id, self._now(), time.time(), data)
         self._events.append(event)
-        self._deliver(event)
-        return event
-
-    def _deliver(self, event: Event) -> None:
         if self._on_event is not None:
-            try:
-                self._on_event(event)
-            except Exception as exc:
-                self._on_event_error = exc
-                self._on_event = None
+            self._deliver(event)
+
+    def _deliver(self, record: EventRecord) -> None:
+        assert self._on_event is not None
+        try:
+            self._on_event(event_from_record(record))
+        except Exception as exc:
+            self._on_event_error = exc
+            self._on_event = None
 
     def _output(self, r: _Record, line: str, stream: str) -> None:
         line = self._mask(line)
-        event = Event(
-            kind=EventKind.STEP_OUTPUT,
-            step_id=r.plan.id,
-            time=self._now(),
-            wall_time=time.time(),
-            data=MappingProxyType({"line": line, "stream": stream}),
+        event: EventRecord = (
+            EventKind.STEP_OUTPUT,
+            r.plan.id,
+            self._now(),
+            time.time(),
+            (("line", line), ("stream", stream)),
         )
         if r.log is None:
             r.log = []
@@ -494,7 +483,8 @@ class JobRunner:
                     self._log_dir / f"{r.plan.id}.log", "a", encoding="utf-8"
                 )
             r.log_file.write(line + "\n")
-        self._deliver(event)
+        if self._on_event is not None:
+            self._deliver(event)
 
     def _log(self, r: _Record, line: str) -> None:
         self._output(r, line, "log")
@@ -525,12 +515,12 @@ class JobRunner:
                     self._emit(
                         EventKind.JOB_STARTED,
                         None,
-                        {
-                            "name": self.job.name,
-                            "max_background": self.job.max_background,
-                            "interrupt_grace": self.job.interrupt_grace,
-                            "terminate_grace": self.job.terminate_grace,
-                        },
+                        (
+                            ("name", self.job.name),
+                            ("max_background", self.job.max_background),
+                            ("interrupt_grace", self.job.interrupt_grace),
+                            ("terminate_grace", self.job.terminate_grace),
+                        ),
                     )
                     if self.job.timeout is not None:
                         self._job_timer = self._timekeeper.at(
@@ -571,7 +561,7 @@ class JobRunner:
                 r.log_file = None
         self._finished = True
         result = self._result if self._result is not None else Result.SUCCEEDED
-        self._emit(EventKind.JOB_FINISHED, None, {"result": result.name})
+        self._emit(EventKind.JOB_FINISHED, None, (("result", result.name),))
         self._finished_event.set()
 
     async def _main(self) -> None:
@@ -836,14 +826,14 @@ class JobRunner:
             workspace=self._workspace,
             interrupt_grace=self.job.interrupt_grace,
             terminate_grace=self.job.terminate_grace,
-            runner_temp=self._runner_temp_dir(),
+            runner_temp=self._runner_temp_dir() if script is not None else None,
         )
         if r.timeout is not None:  # R4.3: counted from the start
             r.timer = self._timekeeper.at(
                 self._now() + r.timeout,
                 lambda: self._stop(r, _Reason.TIMEOUT),
             )
-        self._nursery.start_soon(self._step_task, r, name=f"trio_steps:{r.plan.id}")
+        self._nursery.start_soon(self._step_task, r, name=r.plan.id)
 
     async def _step_task(self, r: _Record) -> None:
         run = r.run
@@ -934,15 +924,13 @@ class JobRunner:
         if r.timer is not None:
             r.timer.cancel()
             r.timer = None
-        data: Mapping[str, object] = _FINISHED[outcome, r.conclusion]
-        if r.timed_out or r.abandoned or r.exit_code is not None:
-            data = dict(data)
-            if r.timed_out:
-                data["timed_out"] = True
-            if r.abandoned:
-                data["abandoned"] = True
-            if r.exit_code is not None:
-                data["exit_code"] = r.exit_code
+        data = _FINISHED[outcome, r.conclusion]
+        if r.timed_out:
+            data += (("timed_out", True),)
+        if r.abandoned:
+            data += (("abandoned", True),)
+        if r.exit_code is not None:
+            data += (("exit_code", r.exit_code),)
         self._emit(EventKind.STEP_FINISHED, r.plan.id, data)
         if r.plan.background and r in self._active:
             del self._active[r]
@@ -950,6 +938,7 @@ class JobRunner:
                 self._slots.release(r)
         if r.done is not None:
             r.done.set()
+            r.done = None  # its waiters hold it; later ones get a set one
         if was_running:
             self._unfinished -= 1
             if not self._unfinished and self._all_finished is not None:
@@ -959,7 +948,7 @@ class JobRunner:
         """R2.5: outcome = conclusion = SKIPPED, visible at once (R4.2)."""
         r.state = _State.DONE
         r.outcome = r.conclusion = Result.SKIPPED
-        self._emit(EventKind.STEP_SKIPPED, r.plan.id, {"reason": reason})
+        self._emit(EventKind.STEP_SKIPPED, r.plan.id, (("reason", reason),))
         self._emit(
             EventKind.STEP_FINISHED,
             r.plan.id,
@@ -969,6 +958,7 @@ class JobRunner:
             self._publish(r)
         if r.done is not None:
             r.done.set()
+            r.done = None  # its waiters hold it; later ones get a set one
 
     def _condition_failed(self, r: _Record, message: str) -> None:
         """R3.4/R3.6: FAILED at once, not run or launched; so is the job."""
@@ -983,6 +973,7 @@ class JobRunner:
         self._merge_job(Result.FAILED)
         if r.done is not None:
             r.done.set()
+            r.done = None  # its waiters hold it; later ones get a set one
 
     # ---------------------------------------------------- publishing (R5)
 
@@ -1012,7 +1003,7 @@ class JobRunner:
         r.published_seq = self._publications
         self._published[r.plan.id.casefold()] = r
 
-    def _flush(self, r: _Record, by: str | None, data: Mapping[str, object]) -> None:
+    def _flush(self, r: _Record, by: str | None, data: _Data) -> None:
         """R5.2/R4.10: publish a background step's deferred state, once."""
         if r.flushed:
             return
@@ -1045,7 +1036,7 @@ class JobRunner:
         if r.state is _State.DONE or r.stop_reason is not None:
             return
         r.stop_reason = reason
-        self._emit(EventKind.CANCEL_REQUESTED, r.plan.id, {"reason": reason.value})
+        self._emit(EventKind.CANCEL_REQUESTED, r.plan.id, (("reason", reason.value),))
         if r.state is _State.QUEUED:
             # Removed from the queue: the slot loop skips it.
             self._finish_stopped(r)
@@ -1064,7 +1055,7 @@ class JobRunner:
         if r.state is not _State.RUNNING:
             return
         r.abandoned = True
-        self._emit(EventKind.GRACE_EXPIRED, r.plan.id, {"grace": "give-up"})
+        self._emit(EventKind.GRACE_EXPIRED, r.plan.id, (("grace", "give-up"),))
         self._finish_stopped(r)
 
     def _cancel_job(self, reason: str) -> None:
@@ -1073,7 +1064,7 @@ class JobRunner:
             return
         self._job_cancelled = True
         self._result = Result.CANCELED
-        self._emit(EventKind.JOB_CANCEL_REQUESTED, None, {"reason": reason})
+        self._emit(EventKind.JOB_CANCEL_REQUESTED, None, (("reason", reason),))
         current = self._current
         if (
             current is not None
@@ -1100,7 +1091,7 @@ class JobRunner:
         self._hard_stopped = True
         self._job_cancelled = True
         self._result = Result.CANCELED
-        self._emit(EventKind.JOB_CANCEL_REQUESTED, None, {"reason": "hard-stop"})
+        self._emit(EventKind.JOB_CANCEL_REQUESTED, None, (("reason", "hard-stop"),))
         for r in self._records:
             if r.state in (_State.QUEUED, _State.RUNNING) and r.plan.kind == "run":
                 self._stop(r, _Reason.HARD_STOP)
@@ -1140,7 +1131,7 @@ class JobRunner:
                 continue
             assert t.conclusion is not None
             outcome = merge_results(outcome, t.conclusion)
-        by = frozen_data(by=r.plan.id)
+        by: _Data = (("by", r.plan.id),)
         for t in targets:
             if t.launched and t.completed_by is None:
                 self._flush(t, r.plan.id, by)
@@ -1172,7 +1163,7 @@ class JobRunner:
         self._timekeeper.at(self._now(), stop_targets)
         await applied.wait()
         await self._wait_for(targets)
-        by = frozen_data(by=r.plan.id)
+        by: _Data = (("by", r.plan.id),)
         for t in targets:
             if t.launched and t.completed_by is None:
                 self._flush(t, r.plan.id, by)
@@ -1185,7 +1176,7 @@ class JobRunner:
         """R4.7: wait for what is left, flush it, merge per R2.4.3."""
         remaining = [t for t in self._launched if not t.flushed]
         await self._wait_for(remaining)
-        by = frozen_data(by=None)
+        by: _Data = (("by", None),)
         for t in remaining:
             self._flush(t, None, by)
         for t in self._launched:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Generic, TypeVar, final
 
@@ -213,7 +213,7 @@ class JobReport:
 
     result: Result
     steps: CaseInsensitiveMapping[StepReport]
-    events: tuple[Event, ...] = ()
+    events: Sequence[Event] = ()
     env: Mapping[str, str] = attrs.field(default=_EMPTY, converter=_freeze_str_map)
     path: tuple[str, ...] = ()
     finished: bool = True

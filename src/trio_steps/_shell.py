@@ -13,10 +13,12 @@ from __future__ import annotations
 import atexit
 import codecs
 import os
+import random
 import re
 import shlex
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
@@ -195,21 +197,17 @@ class LineSplitter:
         self._pending = rest + hold
 
 
-def _truthy(env: Mapping[str, str], name: str) -> bool:
-    return env.get(name, "").strip().lower() == "true"
-
-
 @final
 class _Commands:
     """Workflow commands found in the output of one step run."""
 
     __slots__ = ("allow_unsecure", "debug", "echo", "errors", "run", "stop_names")
 
-    def __init__(self, run: StepRun, env: Mapping[str, str]) -> None:
+    def __init__(self, run: StepRun, env: Mapping[bytes, bytes]) -> None:
         self.run = run
         # The runner honours the variable from its own environment too.
-        self.allow_unsecure = _truthy(env, "ACTIONS_ALLOW_UNSECURE_COMMANDS")
-        self.debug = _truthy(env, "ACTIONS_STEP_DEBUG")
+        self.allow_unsecure = _truthy(env, b"ACTIONS_ALLOW_UNSECURE_COMMANDS")
+        self.debug = _truthy(env, b"ACTIONS_STEP_DEBUG")
         self.echo = self.debug
         self.errors: list[str] = []
         #: While ``::stop-commands::TOKEN`` is in force: ``{TOKEN}``.
@@ -381,6 +379,32 @@ def _make_directory(base: str, prefix: str, what: str) -> str:
         ) from None
 
 
+def _step_directory(base: str) -> str:
+    """Create a fresh, private directory under ``base``, as mkdtemp does.
+
+    ``mkdir`` with mode 0700 never follows a symlink and fails on an
+    existing name, so a name that someone else took only costs a retry; the
+    name needs no more randomness than :mod:`tempfile` gives it. (mkdtemp
+    itself costs twice the ``mkdir``, which counts at one call per step.)
+    """
+    parent = base if os.path.isabs(base) else os.path.abspath(base)
+    for _ in range(100):
+        directory = f"{parent}/trio-steps-{random.getrandbits(48):012x}"
+        try:
+            os.mkdir(directory, 0o700)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            reason = exc.strerror or exc
+            break
+        return directory
+    else:
+        reason = "no unused name found"
+    raise StepFailed(
+        f"Cannot create the step's temporary directory in {base!r}: {reason}."
+    )
+
+
 def _remove_tree(directory: str) -> None:
     try:
         os.rmdir(directory)
@@ -421,9 +445,38 @@ def _remove_runner_temps() -> None:
     _RUNNER_TEMPS.clear()
 
 
+_CREATE: Final = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+_EMPTY_FILE: Final = stat.S_IFREG | 0o600
+
+
+@final
+class _EmptyFiles:
+    """Creates empty files: one ``mknod`` each where allowed, else open + close."""
+
+    mknod = hasattr(os, "mknod")
+
+    @classmethod
+    def create(cls, file: str) -> None:
+        if cls.mknod:
+            try:
+                os.mknod(file, _EMPTY_FILE)
+                return
+            except FileExistsError:
+                raise
+            except OSError:
+                pass  # not allowed here (macOS without root): fall through
+        os.close(os.open(file, _CREATE, 0o600))
+        cls.mknod = False
+
+
 @final
 class _StepFiles:
-    """The per-step files: script, file-command files, and RUNNER_TEMP."""
+    """The per-step files: script, file-command files, and RUNNER_TEMP.
+
+    The five file-command files are created empty, as GitHub's runner does:
+    scripts and tools (``@actions/core`` among them) may check that they
+    exist, or read them, before appending.
+    """
 
     __slots__ = (
         "directory",
@@ -437,25 +490,24 @@ class _StepFiles:
     )
 
     def __init__(self, script: str, extension: str, runner_temp: str | None) -> None:
-        base = control_directory()
-        d = self.directory = _make_directory(base, "trio-steps-", "temporary directory")
-        join = os.path.join
-        self.script = join(d, "script" + extension)
-        self.output = join(d, "output")
-        self.env = join(d, "env")
-        self.path = join(d, "path")
-        self.state = join(d, "state")
-        self.summary = join(d, "summary")
+        d = self.directory = _step_directory(control_directory())
+        self.script = f"{d}/script{extension}"
+        self.output = f"{d}/output"
+        self.env = f"{d}/env"
+        self.path = f"{d}/path"
+        self.state = f"{d}/state"
+        self.summary = f"{d}/summary"
         self.runner_temp = ""
         try:
-            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-            fd = os.open(self.script, flags, 0o700)
+            fd = os.open(self.script, _CREATE, 0o700)
             try:
-                os.write(fd, script.encode("utf-8", "surrogateescape"))
+                data = memoryview(script.encode("utf-8", "surrogateescape"))
+                while data:
+                    data = data[os.write(fd, data) :]
             finally:
                 os.close(fd)
             for file in self.command_files():
-                os.close(os.open(file, flags, 0o600))
+                _EmptyFiles.create(file)
         except OSError as exc:
             self.remove()
             raise StepFailed(
@@ -502,15 +554,41 @@ def _directories(run: StepRun) -> tuple[str, str]:
     return workspace, cwd
 
 
-def _environment(run: StepRun) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(run.env)
+def _inherited_environment() -> dict[bytes, bytes]:
+    """A copy of ``os.environ``, encoded as :class:`subprocess.Popen` would.
+
+    On POSIX, ``os.environ`` keeps exactly those bytes in a plain dict that
+    every change made through it updates; copying that dict costs one
+    C-level call, where ``dict(os.environ)`` decodes every variable and
+    Popen encodes it again.
+    """
+    raw = getattr(os.environ, "_data", None)
+    if os.supports_bytes_environ and type(raw) is dict:
+        return raw.copy()
+    encode = os.fsencode
+    return {encode(name): encode(value) for name, value in os.environ.items()}
+
+
+def _environment(run: StepRun) -> tuple[dict[bytes, bytes], str]:
+    """The process's environment, encoded, before the per-step variables.
+
+    Returns:
+        The environment and its ``PATH``.
+    """
+    env = _inherited_environment()
+    encode = os.fsencode
+    for name, value in run.env.items():
+        env[encode(name)] = encode(value)
+    inherited = env.get(b"PATH")
+    path = os.defpath if inherited is None else os.fsdecode(inherited)
     if run.path:
-        inherited = env.get("PATH", os.defpath)
-        env["PATH"] = os.pathsep.join((*run.path, inherited) if inherited else run.path)
-    elif "PATH" not in env:
-        env["PATH"] = os.defpath
-    return env
+        path = os.pathsep.join((*run.path, path) if path else run.path)
+    env[b"PATH"] = encode(path)
+    return env, path
+
+
+def _truthy(env: Mapping[bytes, bytes], name: bytes) -> bool:
+    return env.get(name, b"").strip().lower() == b"true"
 
 
 async def run_shell(run: StepRun) -> None:
@@ -533,21 +611,19 @@ async def run_shell(run: StepRun) -> None:
         trio.Cancelled: The step was stopped.
     """
     workspace, cwd = _directories(run)
-    env = _environment(run)
-    argv, extension = resolve_shell(run.shell, env["PATH"])
+    env, path = _environment(run)
+    argv, extension = resolve_shell(run.shell, path)
     files = _StepFiles(run.script or "", extension, run.runner_temp)
     try:
-        env.update(
-            CI="true",
-            GITHUB_ACTIONS="true",
-            GITHUB_WORKSPACE=workspace,
-            RUNNER_TEMP=files.runner_temp,
-            GITHUB_OUTPUT=files.output,
-            GITHUB_ENV=files.env,
-            GITHUB_PATH=files.path,
-            GITHUB_STATE=files.state,
-            GITHUB_STEP_SUMMARY=files.summary,
-        )
+        encode = os.fsencode
+        env[b"CI"] = env[b"GITHUB_ACTIONS"] = b"true"
+        env[b"GITHUB_WORKSPACE"] = encode(workspace)
+        env[b"RUNNER_TEMP"] = encode(files.runner_temp)
+        env[b"GITHUB_OUTPUT"] = encode(files.output)
+        env[b"GITHUB_ENV"] = encode(files.env)
+        env[b"GITHUB_PATH"] = encode(files.path)
+        env[b"GITHUB_STATE"] = encode(files.state)
+        env[b"GITHUB_STEP_SUMMARY"] = encode(files.summary)
         argv = [arg.replace("{0}", files.script) for arg in argv]
         await _Execution(run, files, env).execute(argv, cwd)
     finally:
@@ -558,16 +634,20 @@ async def run_shell(run: StepRun) -> None:
 class _Child:
     """A process started in its own session, with its stdout/stderr piped.
 
-    Built in a worker thread (:class:`subprocess.Popen` blocks until the
-    child has exec'd). The exit is awaited on a pidfd where the kernel has
-    them, else polled.
+    ``stdout`` and ``stderr`` are the non-blocking read ends of the pipes.
+    The exit is awaited on a pidfd where the kernel has them, else polled.
     """
 
     __slots__ = ("pid", "pidfd", "popen", "stderr", "stdout")
 
-    def __init__(self, argv: list[str], cwd: str, env: dict[str, str]) -> None:
+    def __init__(self, argv: list[str], cwd: str, env: dict[bytes, bytes]) -> None:
         out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
+        try:
+            err_r, err_w = os.pipe()
+        except BaseException:
+            os.close(out_r)
+            os.close(out_w)
+            raise
         try:
             self.popen = subprocess.Popen(
                 argv,
@@ -579,15 +659,17 @@ class _Child:
                 start_new_session=True,
             )
         except BaseException:
-            for fd in (out_r, err_r):
-                os.close(fd)
+            os.close(out_r)
+            os.close(err_r)
             raise
         finally:
             os.close(out_w)
             os.close(err_w)
         self.pid = self.popen.pid
-        self.stdout = trio.lowlevel.FdStream(out_r)
-        self.stderr = trio.lowlevel.FdStream(err_r)
+        os.set_blocking(out_r, False)
+        os.set_blocking(err_r, False)
+        self.stdout = out_r
+        self.stderr = err_r
         self.pidfd: int | None = None
         if _pidfd_open is not None:
             try:
@@ -614,16 +696,40 @@ class _Child:
 
     def close(self) -> None:
         """Close the pipes and the pidfd (the process must have been reaped)."""
-        self.stdout.close()
-        self.stderr.close()
-        if self.pidfd is not None:
-            trio.lowlevel.notify_closing(self.pidfd)
-            os.close(self.pidfd)
-            self.pidfd = None
+        for fd in (self.stdout, self.stderr, self.pidfd):
+            if fd is not None:
+                trio.lowlevel.notify_closing(fd)
+                os.close(fd)
+        self.pidfd = None
 
 
-_LIVE: trio.lowlevel.RunVar[int] = trio.lowlevel.RunVar("trio_steps_live")
 _pidfd_open: Callable[[int, int], int] | None = getattr(os, "pidfd_open", None)
+
+#: One item per shell process of ours that is starting or running (a list:
+#: ``append`` and ``pop`` are atomic, should several Trio runs share it).
+_RUNNING: Final[list[None]] = []
+
+
+async def _start(argv: list[str], cwd: str, env: dict[bytes, bytes]) -> _Child:
+    """Start the process: in the event loop's thread when no other is running.
+
+    :class:`subprocess.Popen` blocks its thread until the child has exec'd.
+    Alone, that is about as long as handing the call to a worker thread and
+    back, so it is done in place. While other steps' processes run, the new
+    child may wait for a CPU before it can exec, for milliseconds on a busy
+    machine: then the call goes to a worker thread, so that the event loop
+    (and the spawns of concurrent steps) do not wait with it.
+    """
+    running = bool(_RUNNING)
+    _RUNNING.append(None)
+    try:
+        if running:
+            return await trio.to_thread.run_sync(_Child, argv, cwd, env)
+        await trio.lowlevel.checkpoint_if_cancelled()
+        return _Child(argv, cwd, env)
+    except BaseException:
+        _RUNNING.pop()
+        raise
 
 
 @final
@@ -632,7 +738,9 @@ class _Execution:
 
     __slots__ = ("commands", "env", "files", "killed", "run")
 
-    def __init__(self, run: StepRun, files: _StepFiles, env: dict[str, str]) -> None:
+    def __init__(
+        self, run: StepRun, files: _StepFiles, env: dict[bytes, bytes]
+    ) -> None:
         self.run = run
         self.files = files
         self.commands = _Commands(run, env)
@@ -642,50 +750,36 @@ class _Execution:
     async def execute(self, argv: list[str], cwd: str) -> None:
         run = self.run
         try:
-            mode = os.environ.get("XSPAWN", "thread")
-            live = _LIVE.get(0)
-            if mode == "direct" or (mode == "hybrid" and live == 0):
-                await trio.lowlevel.checkpoint_if_cancelled()
-                _LIVE.set(live + 1)
-                try:
-                    proc = _Child(argv, cwd, self.env)
-                except BaseException:
-                    _LIVE.set(_LIVE.get(0) - 1)
-                    raise
-            else:
-                _LIVE.set(live + 1)
-                try:
-                    proc = await trio.to_thread.run_sync(_Child, argv, cwd, self.env)
-                except BaseException:
-                    _LIVE.set(_LIVE.get(0) - 1)
-                    raise
+            proc = await _start(argv, cwd, self.env)
         except OSError as exc:
             raise StepFailed(
                 f"Cannot start the shell {argv[0]!r}: {exc.strerror or exc}."
             ) from None
         stopped: BaseException | None = None
-        streams = ((proc.stdout, "stdout"), (proc.stderr, "stderr"))
-        pumps = [(trio.CancelScope(shield=True), trio.Event()) for _ in streams]
         try:
+            # Shielded: output is read to its end, also while the group is
+            # being stopped.
+            out = trio.CancelScope(shield=True)
+            err = trio.CancelScope(shield=True)
             async with trio.open_nursery() as nursery:
-                for (stream, name), (scope, done) in zip(streams, pumps, strict=True):
-                    nursery.start_soon(self._pump, stream, name, scope, done)
+                nursery.start_soon(self._pump, proc.stdout, "stdout", out)
+                nursery.start_soon(self._pump, proc.stderr, "stderr", err)
                 try:
                     await proc.wait()
                 except BaseException as exc:  # Cancelled, or KeyboardInterrupt
                     stopped = exc
-                with trio.CancelScope(shield=True):
-                    if stopped is not None:
-                        await self._ladder(proc)
-                    await self._kill_leftovers(proc.pid)
-                    with trio.move_on_after(DRAIN_TIMEOUT):
-                        for _, done in pumps:
-                            await done.wait()
-                    for scope, _ in pumps:
-                        scope.cancel()
+                if stopped is not None or group_alive(proc.pid):
+                    with trio.CancelScope(shield=True):
+                        if stopped is not None:
+                            await self._ladder(proc)
+                        await self._kill_leftovers(proc.pid)
+                # Only a process that left the group can still hold a pipe
+                # open: stop reading after a while (no effect on a pump that
+                # has ended).
+                out.deadline = err.deadline = trio.current_time() + DRAIN_TIMEOUT
         finally:
             proc.close()
-            _LIVE.set(_LIVE.get(0) - 1)
+            _RUNNING.pop()
         code = proc.returncode
         assert code is not None
         # .NET, and so GitHub's runner, reports death by signal N as 128 + N.
@@ -703,22 +797,31 @@ class _Execution:
             more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
             raise StepFailed(errors[0] + more, exit_code=code)
 
-    async def _pump(
-        self,
-        stream: trio.abc.ReceiveStream,
-        name: str,
-        scope: trio.CancelScope,
-        done: trio.Event,
-    ) -> None:
-        line = self.commands.line
-        splitter = LineSplitter(lambda text: line(text, name))
+    async def _pump(self, fd: int, name: str, scope: trio.CancelScope) -> None:
+        """Read one pipe to its end, line by line; a quiet one costs two reads."""
+        splitter: LineSplitter | None = None
         with scope:
             try:
-                while data := await stream.receive_some(_READ_SIZE):
+                while True:
+                    try:
+                        data = os.read(fd, _READ_SIZE)
+                    except BlockingIOError:
+                        await trio.lowlevel.wait_readable(fd)
+                        continue
+                    if not data:
+                        return
+                    if splitter is None:
+                        splitter = self._splitter(name)
                     splitter.feed(data)
+                    # Let other tasks run between the chunks of a chatty process.
+                    await trio.lowlevel.checkpoint()
             finally:
-                splitter.close()
-                done.set()
+                if splitter is not None:
+                    splitter.close()
+
+    def _splitter(self, name: str) -> LineSplitter:
+        line = self.commands.line
+        return LineSplitter(lambda text: line(text, name))
 
     def _signal(self, pgid: int, sig: signal.Signals) -> bool:
         try:
