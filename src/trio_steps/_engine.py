@@ -381,9 +381,15 @@ class JobRunner:
     @property
     def report(self) -> JobReport:
         """The report so far; final once :meth:`run` has returned."""
-        steps = CaseInsensitiveMapping(
-            {r.plan.id: self._step_report(r) for r in self._records}
-        )
+        if self._finished:
+            # Final: step reports are made when read (they no longer change).
+            steps = CaseInsensitiveMapping.lazy(
+                {r.plan.id: r for r in self._records}, self._step_report
+            )
+        else:
+            steps = CaseInsensitiveMapping(
+                {r.plan.id: self._step_report(r) for r in self._records}
+            )
         return JobReport(
             result=self._result if self._result is not None else Result.SUCCEEDED,
             steps=steps,
@@ -448,7 +454,8 @@ class JobRunner:
     # -------------------------------------------------------------- events
 
     def _emit(self, kind: EventKind, step_id: str | None, data: _Data = ()) -> None:
-        event: EventRecord = (kind, step_id, self._now(), time.time(), data)
+        # kind.value: a plain str keeps the tuple free of tracked objects.
+        event: EventRecord = (kind.value, step_id, self._now(), time.time(), data)
         self._events.append(event)
         if self._on_event is not None:
             self._deliver(event)
@@ -464,7 +471,7 @@ class JobRunner:
     def _output(self, r: _Record, line: str, stream: str) -> None:
         line = self._mask(line)
         event: EventRecord = (
-            EventKind.STEP_OUTPUT,
+            "step-output",
             r.plan.id,
             self._now(),
             time.time(),

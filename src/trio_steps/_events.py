@@ -75,14 +75,14 @@ _set = object.__setattr__
 #: numbers and ``None``. CPython's collector stops tracking such tuples, so a
 #: job's hundreds of thousands of events cost it nothing; an :class:`Event`
 #: is made from one only when somebody looks (a subscriber, the report).
-EventRecord = tuple[EventKind, str | None, float, float, tuple[tuple[str, object], ...]]
+EventRecord = tuple[str, str | None, float, float, tuple[tuple[str, object], ...]]
 
 
 def event_from_record(record: EventRecord) -> Event:
     """Make the :class:`Event` that an engine record stands for."""
     kind, step_id, time, wall_time, pairs = record
     event: Event = object.__new__(Event)
-    _set(event, "kind", kind)
+    _set(event, "kind", EventKind(kind))
     _set(event, "step_id", step_id)
     _set(event, "time", time)
     _set(event, "wall_time", wall_time)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Generic, TypeVar, final
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
 
 import attrs
 
@@ -83,6 +83,7 @@ def merge_results(current: Result | None, coming: Result) -> Result:
 
 K = TypeVar("K")
 V = TypeVar("V")
+S = TypeVar("S")
 
 
 @final
@@ -92,7 +93,7 @@ class CaseInsensitiveMapping(Mapping[str, V], Generic[V]):
     Iteration yields the ids as they were declared, in insertion order.
     """
 
-    __slots__ = ("_data", "_keys")
+    __slots__ = ("_data", "_keys", "_make", "_sources")
 
     def __init__(self, items: Mapping[str, V] | None = None) -> None:
         data: dict[str, V] = {}
@@ -103,20 +104,46 @@ class CaseInsensitiveMapping(Mapping[str, V], Generic[V]):
             data[folded] = value
         self._data = data
         self._keys = keys
+        self._sources: dict[str, object] | None = None
+        self._make: Callable[[Any], V] | None = None
+
+    @classmethod
+    def lazy(
+        cls, sources: Mapping[str, S], make: Callable[[S], V]
+    ) -> CaseInsensitiveMapping[V]:
+        """A mapping whose values are made from ``sources`` when first read.
+
+        A finished job's report uses it, so that a job of 100,000 steps does
+        not pay for 100,000 step reports nobody reads. ``make`` must give
+        the same value whenever it is called.
+        """
+        mapping: CaseInsensitiveMapping[V] = cls()
+        mapping._keys = {key.casefold(): key for key in sources}
+        mapping._sources = {key.casefold(): value for key, value in sources.items()}
+        mapping._make = make
+        return mapping
 
     def __getitem__(self, key: str) -> V:
         if not isinstance(key, str):
             raise KeyError(key)
-        return self._data[key.casefold()]
+        folded = key.casefold()
+        try:
+            return self._data[folded]
+        except KeyError:
+            if self._sources is None or folded not in self._sources:
+                raise KeyError(key) from None
+        assert self._make is not None
+        value = self._data[folded] = self._make(self._sources[folded])
+        return value
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key.casefold() in self._data
+        return isinstance(key, str) and key.casefold() in self._keys
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._keys.values())
 
     def __len__(self) -> int:
-        return len(self._data)
+        return len(self._keys)
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{k!r}: {self[k]!r}" for k in self)
