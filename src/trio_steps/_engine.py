@@ -149,7 +149,12 @@ class _Record:
         self.outputs: Mapping[str, str] | None = None
         # The tail of the log as (events before it, output number, event);
         # trimmed to LOG_TAIL entries in amortised O(1).
-        self.log: list[tuple[int, int, EventRecord]] | None = None
+        # A tuple once the step finished (the collector can then forget it).
+        self.log: (
+            list[tuple[int, int, EventRecord]]
+            | tuple[tuple[int, int, EventRecord], ...]
+            | None
+        ) = None
         self.log_file: IO[str] | None = None
         self.published_seq = 0
         self.view_cache: StepView | None = None
@@ -477,12 +482,13 @@ class JobRunner:
             time.time(),
             (("line", line), ("stream", stream)),
         )
-        if r.log is None:
-            r.log = []
+        log = r.log
+        if not isinstance(log, list):
+            log = r.log = list(log) if log else []
         self._output_seq += 1
-        r.log.append((len(self._events), self._output_seq, event))
-        if len(r.log) >= 2 * LOG_TAIL:
-            del r.log[:LOG_TAIL]
+        log.append((len(self._events), self._output_seq, event))
+        if len(log) >= 2 * LOG_TAIL:
+            del log[:LOG_TAIL]
         if self._log_dir is not None:
             if r.log_file is None:
                 self._log_dir.mkdir(parents=True, exist_ok=True)
@@ -909,6 +915,8 @@ class JobRunner:
         """Record the step's end: outcome, conclusion (R2.3), slot, waiters."""
         was_running = r.state is _State.RUNNING
         r.state = _State.DONE
+        if r.log:
+            r.log = tuple(r.log[-LOG_TAIL:])
         run = r.run
         if run is not None:
             # Keep only what it wrote: an abandoned step's later writes, and
