@@ -561,7 +561,9 @@ async def test_trapped_sigint_exits_cleanly_only_sigint_r6_3(
         terminate_grace=5,
     )
     assert isinstance(result.error, trio.Cancelled)
-    assert result.sink.signals() == ["SIGINT"]
+    # Only SIGINT from the ladder; a ``sleep`` forked at that instant may be
+    # killed as a leftover when the shell exits.
+    assert result.sink.signals() in (["SIGINT"], ["SIGINT", "SIGKILL"])
     assert result.sink.stream("stdout") == ["ready", "caught"]
     assert result.elapsed < 3
     assert result.run.exit_code == 0
@@ -601,7 +603,12 @@ async def test_exits_at_sigterm_rung_r6_3(shell: ShellRunner) -> None:
         terminate_grace=5,
     )
     assert isinstance(result.error, trio.Cancelled)
-    assert result.sink.signals() == ["SIGINT", "SIGTERM"]
+    signals = result.sink.signals()
+    assert signals[:2] == ["SIGINT", "SIGTERM"]
+    # A ``sleep`` forked just as SIGTERM arrived may outlive the shell for
+    # an instant; it is then killed as a leftover, not by the SIGKILL rung:
+    # the step ended long before terminate_grace (5 s) ran out.
+    assert signals[2:] in ([], ["SIGKILL"])
     assert result.elapsed < 3
 
 
