@@ -12,6 +12,7 @@ resolved in a fixed order (``docs/source/timing.rst``).
 from __future__ import annotations
 
 import enum
+import functools
 import os
 import shutil
 import sys
@@ -242,8 +243,9 @@ def _default_github(job: Job, workspace: str) -> dict[str, object]:
     return github
 
 
-def _runner_context() -> dict[str, object]:
-    return {
+@functools.cache
+def _runner_context() -> Mapping[str, object]:
+    context: dict[str, object] = {
         "os": {"linux": "Linux", "darwin": "macOS", "win32": "Windows"}.get(
             sys.platform, sys.platform
         ),
@@ -254,6 +256,8 @@ def _runner_context() -> dict[str, object]:
         "environment": "self-hosted",
         "debug": "",
     }
+    # Shared by every evaluation: read-only.
+    return MappingProxyType(context)
 
 
 @final

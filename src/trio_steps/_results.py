@@ -81,7 +81,6 @@ def merge_results(current: Result | None, coming: Result) -> Result:
     return current if current >= coming else coming
 
 
-K = TypeVar("K")
 V = TypeVar("V")
 S = TypeVar("S")
 
