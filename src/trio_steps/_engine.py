@@ -51,6 +51,7 @@ _MASK: Final = "***"
 _NO_OUTPUTS: Mapping[str, str] = MappingProxyType({})
 _SUCCESS = (None, Result.SUCCEEDED, Result.SUCCEEDED_WITH_ISSUES)
 _Data = tuple[tuple[str, object], ...]
+_KIND_TEXT: dict[EventKind, str] = {kind: kind.value for kind in EventKind}
 _STARTED: dict[str, _Data] = {
     kind: (("kind", kind),)
     for kind in ("run", "wait", "wait-all", "cancel", "implicit-wait-all")
@@ -463,8 +464,8 @@ class JobRunner:
     # -------------------------------------------------------------- events
 
     def _emit(self, kind: EventKind, step_id: str | None, data: _Data = ()) -> None:
-        # kind.value: a plain str keeps the tuple free of tracked objects.
-        event: EventRecord = (kind.value, step_id, self._now(), time.time(), data)
+        # A plain str keeps the tuple free of tracked objects.
+        event: EventRecord = (_KIND_TEXT[kind], step_id, self._now(), time.time(), data)
         self._events.append(event)
         if self._on_event is not None:
             self._deliver(event)
