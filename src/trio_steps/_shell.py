@@ -15,6 +15,7 @@ import codecs
 import os
 import random
 import re
+import select
 import shlex
 import shutil
 import signal
@@ -447,6 +448,8 @@ def _remove_runner_temps() -> None:
 
 _CREATE: Final = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 _EMPTY_FILE: Final = stat.S_IFREG | 0o600
+_READ: Final = os.O_RDONLY | os.O_CLOEXEC
+_FILE_CHUNK: Final = 1 << 20
 
 
 @final
@@ -533,13 +536,22 @@ class _StepFiles:
         _remove_tree(self.directory)
 
     def read(self, file: str) -> bytes:
+        """The file's bytes; ``b""`` when it is empty or was deleted."""
         try:
             if os.stat(file).st_size == 0:
                 return b""  # the common case: one syscall
-            with open(file, "rb") as f:
-                return f.read()
+            fd = os.open(file, _READ)
         except OSError:
             return b""  # deleted by the script: nothing written
+        try:
+            chunks: list[bytes] = []
+            while chunk := os.read(fd, _FILE_CHUNK):
+                chunks.append(chunk)
+            return b"".join(chunks)
+        except OSError:
+            return b""
+        finally:
+            os.close(fd)
 
 
 def _directories(run: StepRun) -> tuple[str, str]:
@@ -694,16 +706,26 @@ class _Child:
                 delay = min(delay * 2, 0.05)
         return self.popen.wait()
 
-    def close(self) -> None:
-        """Close the pipes and the pidfd (the process must have been reaped)."""
+    def close(self, *, registered: bool = True) -> None:
+        """Close the pipes and the pidfd (the process must have been reaped).
+
+        Args:
+            registered: Whether Trio may have waited on them (then it is told
+                that they close); ``False`` when only a private poller did.
+        """
         for fd in (self.stdout, self.stderr, self.pidfd):
             if fd is not None:
-                trio.lowlevel.notify_closing(fd)
+                if registered:
+                    trio.lowlevel.notify_closing(fd)
                 os.close(fd)
         self.pidfd = None
 
 
 _pidfd_open: Callable[[int, int], int] | None = getattr(os, "pidfd_open", None)
+
+#: Whether a step is first watched by its own task with a private epoll
+#: instance (:meth:`_Execution._watch`); else pump tasks do it from the start.
+_FAST_PATH: bool = hasattr(select, "epoll")
 
 #: One item per shell process of ours that is starting or running (a list:
 #: ``append`` and ``pop`` are atomic, should several Trio runs share it).
@@ -736,7 +758,7 @@ async def _start(argv: list[str], cwd: str, env: dict[bytes, bytes]) -> _Child:
 class _Execution:
     """One process group from start to the last of its members."""
 
-    __slots__ = ("commands", "env", "files", "killed", "run")
+    __slots__ = ("commands", "env", "files", "killed", "run", "splitters")
 
     def __init__(
         self, run: StepRun, files: _StepFiles, env: dict[bytes, bytes]
@@ -746,6 +768,8 @@ class _Execution:
         self.commands = _Commands(run, env)
         self.env = env
         self.killed = False
+        #: The line state of each stream that has produced output.
+        self.splitters: dict[str, LineSplitter] = {}
 
     async def execute(self, argv: list[str], cwd: str) -> None:
         run = self.run
@@ -756,29 +780,19 @@ class _Execution:
                 f"Cannot start the shell {argv[0]!r}: {exc.strerror or exc}."
             ) from None
         stopped: BaseException | None = None
+        registered = False
         try:
-            # Shielded: output is read to its end, also while the group is
-            # being stopped.
-            out = trio.CancelScope(shield=True)
-            err = trio.CancelScope(shield=True)
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._pump, proc.stdout, "stdout", out)
-                nursery.start_soon(self._pump, proc.stderr, "stderr", err)
+            done = False
+            if proc.pidfd is not None and _FAST_PATH:
                 try:
-                    await proc.wait()
+                    done = await self._watch(proc)
                 except BaseException as exc:  # Cancelled, or KeyboardInterrupt
                     stopped = exc
-                if stopped is not None or group_alive(proc.pid):
-                    with trio.CancelScope(shield=True):
-                        if stopped is not None:
-                            await self._ladder(proc)
-                        await self._kill_leftovers(proc.pid)
-                # Only a process that left the group can still hold a pipe
-                # open: stop reading after a while (no effect on a pump that
-                # has ended).
-                out.deadline = err.deadline = trio.current_time() + DRAIN_TIMEOUT
+            if not done:
+                registered = True
+                stopped = await self._supervise(proc, stopped)
         finally:
-            proc.close()
+            proc.close(registered=registered)
             _RUNNING.pop()
         code = proc.returncode
         assert code is not None
@@ -797,25 +811,120 @@ class _Execution:
             more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
             raise StepFailed(errors[0] + more, exit_code=code)
 
+    async def _watch(self, proc: _Child) -> bool:
+        """The common case, in this task alone: output until the main process exits.
+
+        The pipes and the pidfd are watched with a private epoll instance,
+        the only file descriptor Trio waits on: no pump tasks, no nursery,
+        one registration. Returns ``True`` when the process has exited (and
+        is reaped), both pipes are at their end and no process is left in
+        the group: the step is over. Otherwise (a pipe still held open,
+        leftovers in the group, or a cancel, which propagates)
+        :meth:`_supervise` takes over; the line state of each stream is
+        kept in :attr:`splitters`.
+        """
+        pidfd = proc.pidfd
+        assert pidfd is not None
+        names = {proc.stdout: "stdout", proc.stderr: "stderr"}
+        poller = select.epoll(3)
+        try:
+            for fd in (proc.stdout, proc.stderr, pidfd):
+                poller.register(fd, select.EPOLLIN)
+            exited = False
+            while not exited:
+                # Also the checkpoint between the chunks of a chatty process.
+                await trio.lowlevel.wait_readable(poller.fileno())
+                for fd, _ in poller.poll(0):
+                    if fd == pidfd:
+                        exited = True
+                        continue
+                    try:
+                        more = self._read(fd, names[fd])
+                    except BlockingIOError:
+                        continue
+                    if not more:
+                        poller.unregister(fd)
+                        del names[fd]
+        finally:
+            trio.lowlevel.notify_closing(poller.fileno())
+            poller.close()
+        proc.popen.wait()  # reaps at once: the pidfd says it has exited
+        # The writers are usually gone with the process: read what is left.
+        for fd, name in tuple(names.items()):
+            while True:
+                try:
+                    more = self._read(fd, name)
+                except BlockingIOError:
+                    break
+                if not more:
+                    del names[fd]
+                    break
+        return not names and not group_alive(proc.pid)
+
+    def _read(self, fd: int, name: str) -> bool:
+        """Read one chunk from a pipe and emit its lines; ``False`` at its end.
+
+        Raises:
+            BlockingIOError: Nothing to read yet.
+        """
+        data = os.read(fd, _READ_SIZE)
+        splitter = self.splitters.get(name)
+        if not data:
+            if splitter is not None:
+                del self.splitters[name]
+                splitter.close()
+            return False
+        if splitter is None:
+            splitter = self.splitters[name] = self._splitter(name)
+        splitter.feed(data)
+        return True
+
+    async def _supervise(
+        self, proc: _Child, stopped: BaseException | None
+    ) -> BaseException | None:
+        """Pump both pipes in tasks of their own until the group is gone.
+
+        Runs the stop ladder when ``stopped`` is set or the step is cancelled
+        meanwhile; returns what stopped the step, if anything.
+        """
+        # Shielded: output is read to its end, also while the group is
+        # being stopped.
+        out = trio.CancelScope(shield=True)
+        err = trio.CancelScope(shield=True)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._pump, proc.stdout, "stdout", out)
+            nursery.start_soon(self._pump, proc.stderr, "stderr", err)
+            if stopped is None:
+                try:
+                    await proc.wait()
+                except BaseException as exc:  # Cancelled, or KeyboardInterrupt
+                    stopped = exc
+            if stopped is not None or group_alive(proc.pid):
+                with trio.CancelScope(shield=True):
+                    if stopped is not None:
+                        await self._ladder(proc)
+                    await self._kill_leftovers(proc.pid)
+            # Only a process that left the group can still hold a pipe
+            # open: stop reading after a while (no effect on a pump that
+            # has ended).
+            out.deadline = err.deadline = trio.current_time() + DRAIN_TIMEOUT
+        return stopped
+
     async def _pump(self, fd: int, name: str, scope: trio.CancelScope) -> None:
         """Read one pipe to its end, line by line; a quiet one costs two reads."""
-        splitter: LineSplitter | None = None
         with scope:
             try:
                 while True:
                     try:
-                        data = os.read(fd, _READ_SIZE)
+                        if not self._read(fd, name):
+                            return
                     except BlockingIOError:
                         await trio.lowlevel.wait_readable(fd)
                         continue
-                    if not data:
-                        return
-                    if splitter is None:
-                        splitter = self._splitter(name)
-                    splitter.feed(data)
                     # Let other tasks run between the chunks of a chatty process.
                     await trio.lowlevel.checkpoint()
             finally:
+                splitter = self.splitters.pop(name, None)
                 if splitter is not None:
                     splitter.close()
 
@@ -872,20 +981,26 @@ class _Execution:
             ("GITHUB_ENV", files.env, run.set_env),
             ("GITHUB_STATE", files.state, run.state.__setitem__),
         )
+        read = files.read
         for file, where, apply in targets:
+            data = read(where)
+            if not data:
+                continue  # the common case: nothing to parse
             try:
-                for name, value in parse_key_values(files.read(where), file):
+                for name, value in parse_key_values(data, file):
                     apply(name, value)
             except FileCommandError as exc:
                 errors.append(str(exc))
-        try:
-            for entry in parse_path_file(files.read(files.path)):
-                run.add_path(entry)
-        except FileCommandError as exc:
-            errors.append(str(exc))
+        data = read(files.path)
+        if data:
+            try:
+                for entry in parse_path_file(data):
+                    run.add_path(entry)
+            except FileCommandError as exc:
+                errors.append(str(exc))
         for message in errors:
             run.annotate("error", message)
-        summary = files.read(files.summary)
+        summary = read(files.summary)
         if len(summary) > SUMMARY_LIMIT:
             run.annotate(
                 "warning",
