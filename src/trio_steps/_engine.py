@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import IO, Any, Final, final
+from typing import IO, Any, Final, Generic, TypeVar, final
 
 import trio
 
@@ -78,36 +78,18 @@ class _Reason(enum.StrEnum):
 
 
 @final
-class _Record:
-    """The runtime state of one planned step."""
+class _Rare:
+    """The fields of a step's runtime state that most steps never set."""
 
     __slots__ = (
         "abandoned",
         "coe",
-        "completed_by",
-        "conclusion",
-        "done",
-        "engine",
         "error",
         "exit_code",
         "explicitly_canceled",
-        "finished_at",
-        "flushed",
-        "frozen",
-        "launched",
-        "log",
         "log_file",
         "name",
-        "outcome",
-        "outputs",
-        "plan",
         "produced",
-        "published_seq",
-        "queued_at",
-        "run",
-        "scope",
-        "started_at",
-        "state",
         "stop_reason",
         "timed_out",
         "timeout",
@@ -115,10 +97,124 @@ class _Record:
         "view_cache",
     )
 
+    def __init__(self, record: _Record) -> None:
+        plan = record.plan
+        self.abandoned = False
+        self.coe = plan.continue_on_error
+        self.error: str | None = None
+        self.exit_code: int | None = None
+        self.explicitly_canceled = False
+        self.log_file: IO[str] | None = None
+        self.name = plan.name
+        # What a finished step wrote, until it is published (R5).
+        self.produced: tuple[dict[str, str], dict[str, str], list[str]] | None = None
+        self.stop_reason: _Reason | None = None
+        self.timed_out = False
+        self.timeout: float | None = (
+            plan.step.timeout if plan.step is not None else None
+        )
+        self.timer: Timer | None = None
+        self.view_cache: StepView | None = None
+
+
+T = TypeVar("T")
+
+
+class _RareField(Generic[T]):
+    """A field of :class:`_Record` kept in its :class:`_Rare` part.
+
+    Reading gives ``default`` (or what the plan says, with ``from_plan``)
+    until it is first set to something else.
+    """
+
+    __slots__ = ("_default", "_from_plan", "_name")
+
+    def __init__(
+        self,
+        name: str,
+        default: T,
+        from_plan: Callable[[PlannedStep], T] | None = None,
+    ) -> None:
+        self._name = name
+        self._default = default
+        self._from_plan = from_plan
+
+    def _initial(self, record: _Record) -> T:
+        read = self._from_plan
+        return self._default if read is None else read(record.plan)
+
+    def __get__(self, record: _Record, owner: object = None) -> T:
+        rare = record.rare
+        if rare is None:
+            return self._initial(record)
+        value: T = getattr(rare, self._name)
+        return value
+
+    def __set__(self, record: _Record, value: T) -> None:
+        rare = record.rare
+        if rare is None:
+            initial = self._initial(record)
+            if value is initial or (type(value) is type(initial) and value == initial):
+                return
+            rare = record.rare = _Rare(record)
+        setattr(rare, self._name, value)
+
+
+@final
+class _Record:
+    """The runtime state of one planned step.
+
+    A job may hold hundreds of thousands of these, and every full pass of
+    Python's collector visits each slot: the fields most steps never set
+    live in a :class:`_Rare` part made on first write, behind properties.
+    """
+
+    __slots__ = (
+        "completed_by",
+        "conclusion",
+        "done",
+        "engine",
+        "finished_at",
+        "flushed",
+        "frozen",
+        "log",
+        "outcome",
+        "outputs",
+        "plan",
+        "published_seq",
+        "queued_at",
+        "rare",
+        "run",
+        "scope",
+        "started_at",
+        "state",
+    )
+
+    abandoned = _RareField("abandoned", False)
+    error = _RareField[str | None]("error", None)
+    exit_code = _RareField[int | None]("exit_code", None)
+    explicitly_canceled = _RareField("explicitly_canceled", False)
+    log_file = _RareField[IO[str] | None]("log_file", None)
+    produced = _RareField[tuple[dict[str, str], dict[str, str], list[str]] | None](
+        "produced", None
+    )
+    stop_reason = _RareField[_Reason | None]("stop_reason", None)
+    timed_out = _RareField("timed_out", False)
+    timer = _RareField[Timer | None]("timer", None)
+    view_cache = _RareField[StepView | None]("view_cache", None)
+    # Resolved at the step's turn; the plan's values unless templated.
+    coe = _RareField("coe", False, lambda plan: plan.continue_on_error)
+    timeout = _RareField[float | None](
+        "timeout",
+        None,
+        lambda plan: plan.step.timeout if plan.step is not None else None,
+    )
+    name = _RareField("name", "", lambda plan: plan.name)
+
     def __init__(self, engine: JobRunner, plan: PlannedStep) -> None:
         self.engine = engine
         self.plan = plan
-        self.name = plan.name
+        self.rare: _Rare | None = None
         self.state = _State.WAITING
         self.outcome: Result | None = None
         self.conclusion: Result | None = None
@@ -126,40 +222,28 @@ class _Record:
         self.started_at: float | None = None
         self.finished_at: float | None = None
         self.completed_by: str | None = None
-        self.explicitly_canceled = False
-        self.timed_out = False
-        self.abandoned = False
-        self.launched = False
         self.flushed = False
-        self.exit_code: int | None = None
-        self.error: str | None = None
-        self.stop_reason: _Reason | None = None
         self.scope: trio.CancelScope | None = None
         self.done: trio.Event | None = None
-        self.timer: Timer | None = None
-        # continue-on-error and timeout as resolved at the step's turn.
-        self.coe = plan.continue_on_error
-        self.timeout: float | None = (
-            plan.step.timeout if plan.step is not None else None
-        )
         self.run: StepRun | None = None
-        # What a finished step wrote, until it is published (R5).
-        self.produced: tuple[dict[str, str], dict[str, str], list[str]] | None = None
         # What a background step saw at launch (R4.2): env, steps seq, path,
         # and the interpolated fields.
         self.frozen: tuple[Any, ...] | None = None
         self.outputs: Mapping[str, str] | None = None
         # The tail of the log as (events before it, output number, event);
-        # trimmed to LOG_TAIL entries in amortised O(1).
-        # A tuple once the step finished (the collector can then forget it).
+        # trimmed to LOG_TAIL entries in amortised O(1). A tuple once the
+        # step finished (the collector can then forget it).
         self.log: (
             list[tuple[int, int, EventRecord]]
             | tuple[tuple[int, int, EventRecord], ...]
             | None
         ) = None
-        self.log_file: IO[str] | None = None
         self.published_seq = 0
-        self.view_cache: StepView | None = None
+
+    @property
+    def launched(self) -> bool:
+        """Whether the step was launched (R4.2): it has a queue time."""
+        return self.queued_at is not None
 
     @property
     def declared_id(self) -> str:
@@ -1037,7 +1121,6 @@ class JobRunner:
 
     def _launch(self, r: _Record) -> None:
         """R4.2: launched now; runs when a slot is free, in launch order."""
-        r.launched = True
         r.state = _State.QUEUED
         r.queued_at = self._now()
         self._launched.append(r)

@@ -59,7 +59,7 @@ def cancelled_step_merged(mp: pytest.MonkeyPatch) -> None:
         def explicitly_canceled(self) -> bool:
             if sys._getframe(1).f_code.co_name == "_end_of_main":
                 return False
-            return self._explicit
+            return getattr(self, "_explicit", False)
 
         @explicitly_canceled.setter
         def explicitly_canceled(self, value: bool) -> None:
