@@ -20,9 +20,10 @@ def work(
     env: Mapping[str, str] | None = None,
     path: tuple[str, ...] = (),
     ignore_stop: float = 0.0,
+    lines: int = 0,
     name: str = "work",
 ) -> StepFn:
-    """A step that writes, sleeps ``seconds`` and succeeds or raises.
+    """A step that writes, logs ``lines`` lines, sleeps and succeeds or raises.
 
     When stopped it keeps running (shielded) for ``ignore_stop`` seconds.
     """
@@ -34,6 +35,8 @@ def work(
             ctx.set_env(key, value)
         for entry in path:
             ctx.add_path(entry)
+        for number in range(lines):
+            ctx.log(f"line {number}")
         try:
             await trio.sleep(seconds)
         except trio.Cancelled:

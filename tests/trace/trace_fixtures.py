@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable, Mapping
 
-import trio
-
+import engine_helpers
 import trio_steps as ts
 from trio_steps._results import CaseInsensitiveMapping
 
@@ -167,26 +165,8 @@ def work(
     lines: int = 1,
     outputs: Mapping[str, str] | None = None,
 ) -> Callable[[ts.StepContext], Awaitable[None]]:
-    """A Python step: logs, sleeps, then succeeds or raises.
-
-    When stopped it goes on (shielded) for ``ignore_stop`` seconds.
-    """
-
-    async def step(ctx: ts.StepContext) -> None:
-        for key, value in (outputs or {}).items():
-            ctx.set_output(key, value)
-        for number in range(lines):
-            ctx.log(f"line {number}")
-        try:
-            await trio.sleep(seconds)
-        except trio.Cancelled:
-            if ignore_stop:
-                with trio.CancelScope(shield=True):
-                    if math.isinf(ignore_stop):
-                        await trio.sleep_forever()
-                    await trio.sleep(ignore_stop)
-            raise
-        if fail:
-            raise RuntimeError("failed on purpose")
-
-    return step
+    """The engine tests' step (``engine_helpers.work``), logging one line by default."""
+    step = engine_helpers.work(
+        seconds, fail=fail, ignore_stop=ignore_stop, lines=lines, outputs=outputs
+    )
+    return step  # type: ignore[return-value]

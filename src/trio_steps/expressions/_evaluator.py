@@ -7,7 +7,7 @@ names (``steps.build.outputs.tag``) become a single loop.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import cast
 
 from . import _functions
@@ -179,6 +179,25 @@ def _context_path(name: str, keys: tuple[str, ...]) -> Function:
 # --- the compiler --------------------------------------------------------------
 
 
+def _less_equal(a: object, b: object) -> bool:
+    return equals(a, b) or less_than(a, b)
+
+
+def _greater_equal(a: object, b: object) -> bool:
+    return equals(a, b) or greater_than(a, b)
+
+
+#: GitHub's comparison operators over already evaluated operands.
+_COMPARISONS: dict[str, Callable[[object, object], object]] = {
+    "==": equals,
+    "!=": lambda a, b: not equals(a, b),
+    "<": less_than,
+    ">": greater_than,
+    "<=": _less_equal,
+    ">=": _greater_equal,
+}
+
+
 class _Compiler:
     def __init__(self, expression: str) -> None:
         self.expression = expression
@@ -273,43 +292,12 @@ class _Compiler:
             _is_string_literal(node.right) or _is_string_literal(node.left)
         ):
             return self.compare_with_string(node, left, right)
-        if operator == "==":
+        compare = _COMPARISONS[operator]
 
-            def equal(state: State) -> object:
-                return equals(left(state), right(state))
+        def comparison(state: State) -> object:
+            return compare(left(state), right(state))
 
-            return equal
-        if operator == "!=":
-
-            def not_equal(state: State) -> object:
-                return not equals(left(state), right(state))
-
-            return not_equal
-        if operator == "<":
-
-            def less(state: State) -> object:
-                return less_than(left(state), right(state))
-
-            return less
-        if operator == ">":
-
-            def greater(state: State) -> object:
-                return greater_than(left(state), right(state))
-
-            return greater
-        if operator == "<=":
-
-            def less_equal(state: State) -> object:
-                a, b = left(state), right(state)
-                return equals(a, b) or less_than(a, b)
-
-            return less_equal
-
-        def greater_equal(state: State) -> object:
-            a, b = left(state), right(state)
-            return equals(a, b) or greater_than(a, b)
-
-        return greater_equal
+        return comparison
 
     def compare_with_string(
         self, node: Compare, left: Function, right: Function
