@@ -51,7 +51,8 @@ _STYLE: Final = """\
 .tick { font: 10px sans-serif; fill: #57606a; }
 .grid { stroke: #d0d7de; stroke-width: 1; }
 .axis { stroke: #57606a; stroke-width: 1; }
-.row-bg { fill: #f6f8fa; }
+.row-bg { fill: #6e7781; fill-opacity: 0.06; }
+.row-bg.odd { fill-opacity: 0; }
 .link { fill: none; stroke: #0969da; stroke-width: 1; stroke-opacity: 0.7; }
 .end-line { stroke: #1f2328; stroke-dasharray: 4 3; }
 .cancel-line { stroke: #cf222e; stroke-dasharray: 2 3; }
@@ -264,11 +265,12 @@ def _svg(report: JobReport, layout: _Layout) -> Iterator[str]:
             f'<g class="step" data-step={quoteattr(step_report.id)} data-row="{row}" '
             f"data-kind={quoteattr(step_report.kind)}>"
         )
-        if row % 2 == 0:
-            yield (
-                f'<rect class="row-bg" x="0" y="{_num(y)}" width="{_WIDTH}" '
-                f'height="{layout.row}"/>'
-            )
+        # Every row has a background, see-through so that the grid shows:
+        # tinted on even rows, invisible but hoverable on odd ones.
+        yield (
+            f'<rect class="row-bg{" odd" if row % 2 else ""}" x="0" y="{_num(y)}" '
+            f'width="{_WIDTH}" height="{layout.row}"/>'
+        )
         skipped = not segments
         label_class = "label skipped" if skipped else "label"
         yield (
@@ -399,52 +401,100 @@ body { font-family: sans-serif; margin: 16px; color: #1f2328; }
 #tip { position: fixed; pointer-events: none; background: #ffffffee; border: 1px solid
   #8c959f; border-radius: 4px; padding: 6px 8px; font: 12px monospace; white-space: pre;
   box-shadow: 0 2px 6px #0003; display: none; }
-g.step.hover .row-bg, g.step.linked .row-bg { fill: #ddf4ff; }
+g.step.hover .row-bg { fill: #0969da; fill-opacity: 0.14; }
+g.step.linked .row-bg { fill: #0969da; fill-opacity: 0.07; }
 g.step.hover text.label { font-weight: bold; }
 table { border-collapse: collapse; font-size: 12px; margin-top: 16px; }
 td, th { border: 1px solid #d0d7de; padding: 2px 6px; text-align: left; }
 """
 
-# Hover: show the element's <title> in a floating box, highlight the step's
-# row and the rows linked to it by completed-by lines.
+# Hover: show the details of what is under the mouse in a floating box kept
+# inside the window, highlight the step's row and the rows linked to it by
+# completed-by lines. The <title> elements become the box's texts (and
+# aria-labels) and are removed, so that the browser's own tooltips do not
+# show as well. Step marks win over the thin lines drawn across them (links,
+# cancel and end lines), which win over the row backgrounds (showing the
+# step's details); spans under a pixel wide win over the marks they touch.
 _HTML_SCRIPT: Final = """\
 (function () {
   var tip = document.getElementById("tip");
   var svg = document.querySelector(".chart svg");
-  function rowsFor(id) {
-    var ids = [id];
-    svg.querySelectorAll("path.link").forEach(function (p) {
-      if (p.dataset.from === id) ids.push(p.dataset.to);
-      if (p.dataset.to === id) ids.push(p.dataset.from);
+  var texts = new Map();
+  svg.querySelectorAll("title").forEach(function (t) {
+    var owner = t.parentNode;
+    if (owner !== svg) texts.set(owner, t.textContent);
+    owner.setAttribute("aria-label", t.textContent);
+    t.remove();
+  });
+  var rows = new Map();
+  svg.querySelectorAll("g.step").forEach(function (g) {
+    rows.set(g.dataset.step, g);
+    var label = g.querySelector("text.label");
+    if (label && texts.has(label)) texts.set(g, texts.get(label));
+  });
+  var links = Array.prototype.slice.call(svg.querySelectorAll("path.link"));
+  function rank(el) {
+    if (el.localName === "g") return 3;
+    var cls = el.classList;
+    if (cls.contains("link") || cls.contains("end-line") ||
+        cls.contains("cancel-line")) return 2;
+    return cls.contains("thin") ? 0 : 1;
+  }
+  function described(el) {
+    for (; el && el !== svg; el = el.parentNode) {
+      if (texts.has(el)) return el;
+    }
+    return null;
+  }
+  function pick(x, y) {
+    var best = null;
+    document.elementsFromPoint(x, y).forEach(function (hit) {
+      var el = described(hit);
+      if (el && (best === null || rank(el) < rank(best))) best = el;
     });
-    return ids;
+    return best;
   }
   function clear() {
     svg.querySelectorAll("g.step.hover, g.step.linked").forEach(function (g) {
       g.classList.remove("hover", "linked");
     });
   }
+  function highlight(id) {
+    var linked = [];
+    links.forEach(function (p) {
+      if (p.dataset.from === id) linked.push(p.dataset.to);
+      if (p.dataset.to === id) linked.push(p.dataset.from);
+    });
+    linked.forEach(function (other) {
+      var g = rows.get(other);
+      if (g) g.classList.add("linked");
+    });
+    var g = rows.get(id);
+    if (g) g.classList.add("hover");
+  }
+  function place(x, y) {
+    var gap = 14, margin = 4;
+    var w = tip.offsetWidth, h = tip.offsetHeight;
+    var left = x + gap, top = y + gap;
+    if (left + w > window.innerWidth - margin) left = x - gap - w;
+    if (top + h > window.innerHeight - margin) top = y - gap - h;
+    tip.style.left = Math.max(margin, left) + "px";
+    tip.style.top = Math.max(margin, top) + "px";
+  }
+  function hide() { clear(); tip.style.display = "none"; }
   svg.addEventListener("mousemove", function (ev) {
-    var el = ev.target.closest("[data-step], path.link");
+    var el = pick(ev.clientX, ev.clientY);
     clear();
     if (!el) { tip.style.display = "none"; return; }
-    var title = el.querySelector(":scope > title");
-    tip.textContent = title ? title.textContent : "";
-    tip.style.display = title ? "block" : "none";
-    tip.style.left = (ev.clientX + 14) + "px";
-    tip.style.top = (ev.clientY + 14) + "px";
-    var id = el.dataset.step || el.dataset.from;
-    rowsFor(id).forEach(function (other, i) {
-      svg.querySelectorAll("g.step").forEach(function (g) {
-        if (g.dataset.step === other) g.classList.add(i === 0 ? "hover" : "linked");
-      });
-    });
+    tip.textContent = texts.get(el);
+    tip.style.display = "block";
+    place(ev.clientX, ev.clientY);
+    var step = el.closest("g.step");
+    var id = el.dataset.step || el.dataset.from || (step && step.dataset.step);
+    if (id) highlight(id);
   });
-  svg.addEventListener("mouseleave", function () { clear(); tip.style.display = "none"; });
-  // The floating box replaces the browser's own tooltips.
-  svg.querySelectorAll("title").forEach(function (t) {
-    t.parentNode.setAttribute("aria-label", t.textContent);
-  });
+  svg.addEventListener("mouseleave", hide);
+  window.addEventListener("scroll", hide, true);
 })();
 """
 

@@ -233,3 +233,16 @@ async def test_engine_run_bars_match_exact_virtual_times(
     for rect in segments.values():
         _check_geometry(root, rect)
     await trio.lowlevel.checkpoint()
+
+
+def test_every_row_has_a_background_for_the_hover_highlight() -> None:
+    root = _parse(render_timeline(handmade_report()))
+    steps = [g for g in root.iter(f"{SVG}g") if g.attrib.get("class") == "step"]
+    assert len(steps) == 7
+    for g in steps:
+        backgrounds = [
+            r
+            for r in g.iter(f"{SVG}rect")
+            if (r.attrib.get("class") or "").split()[0] == "row-bg"
+        ]
+        assert len(backgrounds) == 1, g.attrib["data-step"]
