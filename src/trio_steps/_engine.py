@@ -11,8 +11,10 @@ resolved in a fixed order (``docs/source/timing.rst``).
 
 from __future__ import annotations
 
+import array
 import enum
 import functools
+import math
 import os
 import shutil
 import sys
@@ -61,6 +63,20 @@ _FINISHED: dict[tuple[Result, Result], _Data] = {
     for o in Result
     for c in Result
 }
+
+
+_EVENT_CHUNK: Final = 1024
+
+#: One line of a step's log: (events emitted before it, output number, time,
+#: wall time, line, stream). Flat, so that it holds no tracked object.
+_LogEntry = tuple[int, int, float, float, str, str]
+
+
+def _output_record(
+    step_id: str, now: float, wall: float, line: str, stream: str
+) -> EventRecord:
+    """The ``step-output`` event of one log line."""
+    return ("step-output", step_id, now, wall, (("line", line), ("stream", stream)))
 
 
 class _State(enum.Enum):
@@ -145,10 +161,11 @@ class _RareField(Generic[T]):
 
     def __get__(self, record: _Record, owner: object = None) -> T:
         rare = record.rare
-        if rare is None:
-            return self._initial(record)
-        value: T = getattr(rare, self._name)
-        return value
+        if rare is not None:
+            value: T = getattr(rare, self._name)
+            return value
+        read = self._from_plan
+        return self._default if read is None else read(record.plan)
 
     def __set__(self, record: _Record, value: T) -> None:
         rare = record.rare
@@ -158,6 +175,30 @@ class _RareField(Generic[T]):
                 return
             rare = record.rare = _Rare(record)
         setattr(rare, self._name, value)
+
+
+@final
+class _Moment:
+    """A time of :class:`_Record`, kept in its engine's array of times.
+
+    A float is an object of its own, which every full pass of the collector
+    would visit through each record; packed in an array it costs nothing.
+    NaN stands for ``None`` (not reached yet).
+    """
+
+    __slots__ = ("_offset",)
+
+    def __init__(self, offset: int) -> None:
+        self._offset = offset
+
+    def __get__(self, record: _Record, owner: object = None) -> float | None:
+        value = record.engine._moments[3 * record.plan.index + self._offset]
+        return None if value != value else value
+
+    def __set__(self, record: _Record, value: float | None) -> None:
+        record.engine._moments[3 * record.plan.index + self._offset] = (
+            math.nan if value is None else value
+        )
 
 
 @final
@@ -174,21 +215,21 @@ class _Record:
         "conclusion",
         "done",
         "engine",
-        "finished_at",
         "flushed",
         "frozen",
         "log",
         "outcome",
         "outputs",
         "plan",
-        "published_seq",
-        "queued_at",
         "rare",
         "run",
         "scope",
-        "started_at",
         "state",
     )
+
+    queued_at = _Moment(0)
+    started_at = _Moment(1)
+    finished_at = _Moment(2)
 
     abandoned = _RareField("abandoned", False)
     error = _RareField[str | None]("error", None)
@@ -218,9 +259,6 @@ class _Record:
         self.state = _State.WAITING
         self.outcome: Result | None = None
         self.conclusion: Result | None = None
-        self.queued_at: float | None = None
-        self.started_at: float | None = None
-        self.finished_at: float | None = None
         self.completed_by: str | None = None
         self.flushed = False
         self.scope: trio.CancelScope | None = None
@@ -230,20 +268,26 @@ class _Record:
         # and the interpolated fields.
         self.frozen: tuple[Any, ...] | None = None
         self.outputs: Mapping[str, str] | None = None
-        # The tail of the log as (events before it, output number, event);
-        # trimmed to LOG_TAIL entries in amortised O(1). A tuple once the
-        # step finished (the collector can then forget it).
-        self.log: (
-            list[tuple[int, int, EventRecord]]
-            | tuple[tuple[int, int, EventRecord], ...]
-            | None
-        ) = None
-        self.published_seq = 0
+        # The tail of the log as flat _LogEntry tuples, trimmed to LOG_TAIL
+        # entries in amortised O(1). A tuple once the step finished: flat
+        # tuples of atoms, which the collector stops tracking at its first
+        # pass, so a finished step's log costs full collections nothing.
+        self.log: list[_LogEntry] | tuple[_LogEntry, ...] | None = None
+
+    @property
+    def published_seq(self) -> int:
+        """When it was published (R5): 1 for the first, 0 until then."""
+        return self.engine._published_seqs[self.plan.index]
+
+    @published_seq.setter
+    def published_seq(self, seq: int) -> None:
+        self.engine._published_seqs[self.plan.index] = seq
 
     @property
     def launched(self) -> bool:
         """Whether the step was launched (R4.2): it has a queue time."""
-        return self.queued_at is not None
+        queued_at = self.engine._moments[3 * self.plan.index]
+        return queued_at == queued_at  # not NaN
 
     @property
     def declared_id(self) -> str:
@@ -377,13 +421,19 @@ class JobRunner:
         self._on_event = on_event
         self._on_event_error: Exception | None = None
         self._log_dir = Path(log_dir) if log_dir is not None else None
+        # Times and publication numbers of the records (see _Moment).
+        self._moments = array.array("d", [math.nan]) * (3 * len(job.plan))
+        self._published_seqs = array.array("q", bytes(8 * len(job.plan)))
         self._records = [_Record(self, p) for p in job.plan]
         self._by_id: dict[str, _Record] = {
             r.plan.id.casefold(): r for r in self._records
         }
         self._main_records = [r for r in self._records if not r.plan.post]
         self._post_records = [r for r in self._records if r.plan.post]
+        # Events as flat tuples: the newest in ``_events``, older ones sealed
+        # into tuples of _EVENT_CHUNK (see _emit).
         self._events: list[EventRecord] = []
+        self._sealed: list[tuple[EventRecord, ...]] = []
         self._output_seq = 0
         self._result: Result | None = None
         self._job_cancelled = False
@@ -514,9 +564,7 @@ class JobRunner:
             outcome=r.outcome,
             conclusion=r.conclusion,
             outputs=outputs,
-            log=tuple(str(e[4][0][1]) for _, _, e in r.log[-LOG_TAIL:])
-            if r.log
-            else (),
+            log=tuple(entry[4] for entry in r.log[-LOG_TAIL:]) if r.log else (),
             queued_at=r.queued_at,
             started_at=r.started_at,
             finished_at=r.finished_at,
@@ -530,18 +578,24 @@ class JobRunner:
 
     def _all_events(self) -> EventLog:
         """Every kept event in order: output tails merged back in place."""
-        tails = [entry for r in self._records if r.log for entry in r.log[-LOG_TAIL:]]
+        tails = [
+            (entry, r.plan.id)
+            for r in self._records
+            if r.log
+            for entry in r.log[-LOG_TAIL:]
+        ]
+        events = [event for chunk in self._sealed for event in chunk]
+        events += self._events
         if not tails:
-            return EventLog(list(self._events))
-        outputs = sorted(tails, key=lambda entry: (entry[0], entry[1]))
+            return EventLog(events)
+        tails.sort(key=lambda tail: (tail[0][0], tail[0][1]))
         merged: list[EventRecord] = []
-        events = self._events
         position = 0
-        for before, _, event in outputs:
+        for (before, _, now, wall, line, stream), step_id in tails:
             if before > position:
                 merged.extend(events[position:before])
                 position = before
-            merged.append(event)
+            merged.append(_output_record(step_id, now, wall, line, stream))
         merged.extend(events[position:])
         return EventLog(merged)
 
@@ -550,9 +604,19 @@ class JobRunner:
     def _emit(self, kind: EventKind, step_id: str | None, data: _Data = ()) -> None:
         # A plain str keeps the tuple free of tracked objects.
         event: EventRecord = (_KIND_TEXT[kind], step_id, self._now(), time.time(), data)
-        self._events.append(event)
+        events = self._events
+        events.append(event)
+        if len(events) >= _EVENT_CHUNK:
+            # A full collection visits every item of a list, but never looks
+            # inside a tuple of untracked tuples: sealed chunks keep a big
+            # job's events out of the collector's way.
+            self._sealed.append(tuple(events))
+            events.clear()
         if self._on_event is not None:
             self._deliver(event)
+
+    def _event_count(self) -> int:
+        return len(self._sealed) * _EVENT_CHUNK + len(self._events)
 
     def _deliver(self, record: EventRecord) -> None:
         assert self._on_event is not None
@@ -564,18 +628,12 @@ class JobRunner:
 
     def _output(self, r: _Record, line: str, stream: str) -> None:
         line = self._mask(line)
-        event: EventRecord = (
-            "step-output",
-            r.plan.id,
-            self._now(),
-            time.time(),
-            (("line", line), ("stream", stream)),
-        )
+        now, wall = self._now(), time.time()
         log = r.log
         if not isinstance(log, list):
             log = r.log = list(log) if log else []
         self._output_seq += 1
-        log.append((len(self._events), self._output_seq, event))
+        log.append((self._event_count(), self._output_seq, now, wall, line, stream))
         if len(log) >= 2 * LOG_TAIL:
             del log[:LOG_TAIL]
         if self._log_dir is not None:
@@ -586,7 +644,7 @@ class JobRunner:
                 )
             r.log_file.write(line + "\n")
         if self._on_event is not None:
-            self._deliver(event)
+            self._deliver(_output_record(r.plan.id, now, wall, line, stream))
 
     def _log(self, r: _Record, line: str) -> None:
         self._output(r, line, "log")
@@ -972,12 +1030,16 @@ class JobRunner:
 
     def _step_ended(self, r: _Record, error: str | None, run: StepRun) -> None:
         """The step's code has really ended (R2.2)."""
-        if r.abandoned:  # R6.4: its later exit changes nothing
-            return
-        r.exit_code = run.exit_code
-        if r.stop_reason is not None:
-            self._finish_stopped(r)
-            return
+        rare = r.rare
+        if rare is not None:
+            if rare.abandoned:  # R6.4: its later exit changes nothing
+                return
+            rare.exit_code = run.exit_code
+            if rare.stop_reason is not None:
+                self._finish_stopped(r)
+                return
+        elif run.exit_code is not None:
+            r.exit_code = run.exit_code
         if error is None and run.failure is not None:
             error = run.failure
         if error is not None:
@@ -1018,23 +1080,25 @@ class JobRunner:
                 )
             r.run = None
         r.outcome = outcome
-        coe = r.coe
-        r.conclusion = Result.SUCCEEDED if outcome is Result.FAILED and coe else outcome
-        r.finished_at = self._now()
         if error is not None:
             r.error = self._mask(error)
             if r.plan.kind == "run":
                 self._log(r, r.error)
-        if r.timer is not None:
-            r.timer.cancel()
-            r.timer = None
+        rare = r.rare  # None for most steps: nothing rare to report
+        coe = r.plan.continue_on_error if rare is None else rare.coe
+        r.conclusion = Result.SUCCEEDED if outcome is Result.FAILED and coe else outcome
+        r.finished_at = self._now()
         data = _FINISHED[outcome, r.conclusion]
-        if r.timed_out:
-            data += (("timed_out", True),)
-        if r.abandoned:
-            data += (("abandoned", True),)
-        if r.exit_code is not None:
-            data += (("exit_code", r.exit_code),)
+        if rare is not None:
+            if rare.timer is not None:
+                rare.timer.cancel()
+                rare.timer = None
+            if rare.timed_out:
+                data += (("timed_out", True),)
+            if rare.abandoned:
+                data += (("abandoned", True),)
+            if rare.exit_code is not None:
+                data += (("exit_code", rare.exit_code),)
         self._emit(EventKind.STEP_FINISHED, r.plan.id, data)
         if r.plan.background and r in self._active:
             del self._active[r]

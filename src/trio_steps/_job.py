@@ -7,6 +7,7 @@ expands ``parallel`` groups into the flat plan the engine runs (R4.9).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -49,6 +50,21 @@ def _describe(id: str | None, name: str | None) -> str:
     if name is not None:
         return f"step named {name!r}"
     return "step"
+
+
+def _valid_id(id: object) -> bool:
+    """Whether ``id`` is a usable declared id (what :func:`_check_id` checks)."""
+    return type(id) is str and _ID_RE.match(id) is not None and not id.startswith("__")
+
+
+def _main_step_where(position: int, step: Step) -> str:
+    """Where a main step is, for a problem found while planning."""
+    return f"steps[{position - 1}] ({_describe(step.id, step.name)})"
+
+
+def _control_where(position: int, kind: str, step: Wait | Cancel) -> str:
+    """Where a wait or cancel step is, for a problem found while planning."""
+    return f"steps[{position - 1}] ({kind} {_describe(step.id, step.name)})"
 
 
 def _check_id(id: object, problems: list[str], what: str) -> None:
@@ -209,6 +225,35 @@ class Step:
         shell: str | None = None,
         working_directory: str | None = None,
     ) -> None:
+        if (
+            name is None
+            and condition is None
+            and timeout is None
+            and env is None
+            and shell is None
+            and working_directory is None
+            and (background is False or background is True)
+            and (continue_on_error is False or continue_on_error is True)
+            and (id is None or _valid_id(id))
+            and (isinstance(run, str) or callable(run))
+        ):
+            # The common case, already valid: a job may hold 100,000 steps.
+            self.__attrs_init__(
+                run=run,
+                id=id,
+                name=None,
+                background=background,
+                condition=None,
+                continue_on_error=continue_on_error,
+                timeout=None,
+                env=_EMPTY,
+                shell=None,
+                working_directory=None,
+                compiled_condition=None,
+                timeout_template=None,
+                continue_on_error_template=None,
+            )
+            return
         what = _describe(id if isinstance(id, str) else None, name)
         problems: list[str] = []
         if not (isinstance(run, str) or callable(run)):
@@ -292,6 +337,12 @@ class Step:
 def _control_fields(
     kind: str, id: object, name: object, continue_on_error: object
 ) -> list[str]:
+    if (
+        (id is None or _valid_id(id))
+        and (name is None or isinstance(name, str))
+        and (continue_on_error is False or continue_on_error is True)
+    ):
+        return []  # the common case, without formatting where the step is
     what = _describe(
         id if isinstance(id, str) else None, name if isinstance(name, str) else None
     )
@@ -515,16 +566,19 @@ class PlannedStep:
 
 
 def _templated(step: Step) -> bool:
-    fields = [
-        step.run if isinstance(step.run, str) else None,
+    run = step.run
+    if isinstance(run, str) and "${{" in run:
+        return True
+    for text in (
         step.name,
         step.working_directory,
         step.shell,
         step.timeout_template,
         step.continue_on_error_template,
-        *step.env.values(),
-    ]
-    return any(f is not None and "${{" in f for f in fields)
+    ):
+        if text is not None and "${{" in text:
+            return True
+    return any("${{" in value for value in step.env.values()) if step.env else False
 
 
 def _number(value: object, name: str, problems: list[str], *, minimum: float) -> None:
@@ -668,11 +722,11 @@ def _make_plan(
     before_wait_all: set[str] = set()  # folded ids declared before a wait-all
     declared_background: list[str] = []
 
-    def claim(id: str, where: str) -> bool:
+    def claim(id: str, where: Callable[[], str]) -> bool:
         folded = id.casefold()
         if folded in seen:
             problems.append(
-                f"{where}: id {id!r} is used twice (ids are compared ignoring case; "
+                f"{where()}: id {id!r} is used twice (ids are compared ignoring case; "
                 f"first as {seen[folded]!r})"
             )
             return False
@@ -680,9 +734,18 @@ def _make_plan(
         return True
 
     def add_run(
-        step: Step, where: str, gen_id: str, *, group: str | None, post: bool
+        step: Step,
+        where: Callable[[], str],
+        prefix: str,
+        number: int,
+        *,
+        group: str | None,
+        post: bool,
     ) -> None:
-        id = step.id if step.id is not None else gen_id
+        # ``where`` is formatted only for a problem, and the generated id
+        # ``{prefix}{number}`` only for a step without one: a job may hold
+        # 100,000 steps.
+        id = step.id if step.id is not None else f"{prefix}{number}"
         if step.id is not None:
             claim(id, where)
         background = step.background or group is not None
@@ -704,7 +767,9 @@ def _make_plan(
             background_ids[id.casefold()] = id
             declared_background.append(id.casefold())
 
-    def resolve(kind: str, ids: tuple[str, ...], where: str) -> tuple[str, ...]:
+    def resolve(
+        kind: str, ids: tuple[str, ...], where: Callable[[], str]
+    ) -> tuple[str, ...]:
         resolved: list[str] = []
         for target in ids:
             folded = target.casefold()
@@ -713,31 +778,36 @@ def _make_plan(
                 named.add(folded)
             elif folded in seen:
                 problems.append(
-                    f"{where}: {target!r} is not a background step; {kind} can only "
+                    f"{where()}: {target!r} is not a background step; {kind} can only "
                     "name steps declared with background=True (or parallel members)"
                 )
             else:
                 problems.append(
-                    f"{where}: {target!r} is not the id of a background step declared "
+                    f"{where()}: {target!r} is not the id of a background step declared "
                     f"before this {kind} step"
                 )
         return tuple(resolved)
 
     for position, entry in enumerate(main, 1):
-        where = f"steps[{position - 1}]"
         if isinstance(entry, Step):
-            where = f"{where} ({_describe(entry.id, entry.name)})"
-            add_run(entry, where, f"__run_{position}", group=None, post=False)
+            add_run(
+                entry,
+                functools.partial(_main_step_where, position, entry),
+                "__run_",
+                position,
+                group=None,
+                post=False,
+            )
         elif isinstance(entry, Wait | Cancel):
             kind = "wait" if isinstance(entry, Wait) else "cancel"
-            where = f"{where} ({kind} {_describe(entry.id, entry.name)})"
+            control_where = functools.partial(_control_where, position, kind, entry)
             id = entry.id if entry.id is not None else f"__{kind}_{position}"
-            own = entry.id is not None and claim(id, where)
+            own = entry.id is not None and claim(id, control_where)
             if own and id.casefold() in {t.casefold() for t in entry.ids}:
-                problems.append(f"{where}: a {kind} step cannot name itself")
+                problems.append(f"{control_where()}: a {kind} step cannot name itself")
                 targets: tuple[str, ...] = ()
             else:
-                targets = resolve(kind, entry.ids, where)
+                targets = resolve(kind, entry.ids, control_where)
             plan.append(
                 PlannedStep(
                     id=id,
@@ -749,10 +819,12 @@ def _make_plan(
                 )
             )
         elif isinstance(entry, WaitAll):
-            where = f"{where} (wait-all {_describe(entry.id, entry.name)})"
+            where = (
+                f"steps[{position - 1}] (wait-all {_describe(entry.id, entry.name)})"
+            )
             id = entry.id if entry.id is not None else f"__wait_all_{position}"
             if entry.id is not None:
-                claim(id, where)
+                claim(id, functools.partial(str, where))
             before_wait_all.update(declared_background)
             plan.append(
                 PlannedStep(
@@ -767,9 +839,14 @@ def _make_plan(
             group = f"__parallel_{position}"
             members: list[str] = []
             for number, member in enumerate(entry.steps, 1):
-                member_where = f"{where} (parallel member {number})"
+                member_where = f"steps[{position - 1}] (parallel member {number})"
                 add_run(
-                    member, member_where, f"{group}_{number}", group=group, post=False
+                    member,
+                    functools.partial(str, member_where),
+                    f"{group}_",
+                    number,
+                    group=group,
+                    post=False,
                 )
                 members.append(plan[-1].id)
                 named.add(plan[-1].id.casefold())
@@ -787,7 +864,7 @@ def _make_plan(
             )
         else:
             problems.append(
-                f"{where}: must be a Step, Wait, WaitAll, Cancel or Parallel, "
+                f"steps[{position - 1}]: must be a Step, Wait, WaitAll, Cancel or Parallel, "
                 f"not {type(entry).__name__}"
             )
 
@@ -812,7 +889,14 @@ def _make_plan(
             where = f"{where} ({_describe(entry.id, entry.name)})"
             if entry.background:
                 problems.append(f"{where}: post steps cannot run in the background")
-            add_run(entry, where, f"__post_{position}", group=None, post=True)
+            add_run(
+                entry,
+                functools.partial(str, where),
+                "__post_",
+                position,
+                group=None,
+                post=True,
+            )
         elif isinstance(entry, Wait | WaitAll | Cancel | Parallel):
             problems.append(
                 f"{where}: post steps must be run steps, not {type(entry).__name__}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from types import CoroutineType
 
 import trio
 
@@ -22,7 +23,7 @@ async def run_python(run: StepRun) -> None:
     assert not isinstance(function, str)
     async with trio.open_nursery() as nursery:
         awaitable = function(StepContext(run, nursery))
-        if not inspect.isawaitable(awaitable):
+        if type(awaitable) is not CoroutineType and not inspect.isawaitable(awaitable):
             raise StepFailed(
                 f"the step function {run.name!r} returned "
                 f"{type(awaitable).__name__}, not an awaitable: use 'async def'"
