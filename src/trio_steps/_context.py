@@ -14,6 +14,7 @@ import trio
 
 if TYPE_CHECKING:
     from ._job import Step
+    from ._shell import ShellJob
 
 __all__ = ["StepContext", "StepFailed", "StepRun"]
 
@@ -69,6 +70,7 @@ class StepRun:
         "runner_temp",
         "script",
         "shell",
+        "shell_job",
         "step",
         "steps",
         "summary",
@@ -95,6 +97,7 @@ class StepRun:
         terminate_grace: float,
         log_path: str | None = None,
         runner_temp: str | None = None,
+        shell_job: ShellJob | None = None,
     ) -> None:
         self._sink = sink
         self.step = step
@@ -112,6 +115,8 @@ class StepRun:
         self.log_path = log_path
         #: The job's ``RUNNER_TEMP`` directory, shared by its steps.
         self.runner_temp = runner_temp
+        #: What the job's shell steps share (``_shell.ShellJob``).
+        self.shell_job = shell_job
         # What the step produced; allocated on first write, since most
         # steps write nothing and a job may hold 100,000 of them.
         self._outputs: dict[str, str] | None = None

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import IO, Any, Final, Generic, TypeVar, final
+from typing import IO, TYPE_CHECKING, Any, Final, Generic, TypeVar, final
 
 import trio
 
@@ -41,6 +41,9 @@ from ._results import (
 )
 from ._status import CONTEXT_NAMES, Status, StepsView, StepView, success
 from ._timekeeper import Timekeeper, Timer
+
+if TYPE_CHECKING:
+    from ._shell import ShellJob
 
 __all__ = ["LOG_TAIL", "JobRunner", "run_job"]
 
@@ -472,6 +475,7 @@ class JobRunner:
         # The Trio clock's reading, bound once (read for every event).
         self._now: Callable[[], float] = trio.current_time
         self._runner_temp: str | None = None
+        self._shell_state: ShellJob | None = None
 
     # ------------------------------------------------------------------ API
 
@@ -709,7 +713,17 @@ class JobRunner:
             self._runner_temp = tempfile.mkdtemp(prefix="trio-steps-runner-")
         return self._runner_temp
 
+    def _shell_job(self) -> ShellJob:
+        """What the job's shell steps share (closed when the job ends)."""
+        if self._shell_state is None:
+            from ._shell import ShellJob
+
+            self._shell_state = ShellJob()
+        return self._shell_state
+
     def _finish_job(self) -> None:
+        if self._shell_state is not None:
+            self._shell_state.close()
         if self._runner_temp is not None:
             shutil.rmtree(self._runner_temp, ignore_errors=True)
             self._runner_temp = None
@@ -987,6 +1001,7 @@ class JobRunner:
             interrupt_grace=self.job.interrupt_grace,
             terminate_grace=self.job.terminate_grace,
             runner_temp=self._runner_temp_dir() if script is not None else None,
+            shell_job=self._shell_job() if script is not None else None,
         )
         if r.timeout is not None:  # R4.3: counted from the start
             r.timer = self._timekeeper.at(

@@ -276,3 +276,110 @@ def _in_group(pid: int, pgid: int) -> bool:
     except OSError:
         return False
     return int(fields[2]) == pgid and fields[0] not in (b"Z", b"X")
+
+
+# -------------------------------------------- step directories reused (§12)
+
+_SHOW_DIR = 'dirname "$GITHUB_OUTPUT"; test ! -s "$GITHUB_OUTPUT"; ls "$(dirname "$GITHUB_OUTPUT")" | sort | tr "\\n" " "; echo'
+
+
+async def test_a_clean_step_directory_is_reused_and_removed_at_the_end_spec_12(
+    tmp_path: Path,
+) -> None:
+    """A later step gets a finished step's directory only if it was left clean.
+
+    Clean: the five file-command files empty, as a new step finds them. A
+    step that wrote an output, or replaced its output file by a link, leaves
+    a directory that is removed instead. Nothing is left after the job.
+    """
+    report = await run(
+        [
+            ts.Step(_SHOW_DIR, id="a"),
+            ts.Step(_SHOW_DIR, id="b"),
+            ts.Step(_SHOW_DIR + '\necho x=1 >> "$GITHUB_OUTPUT"', id="c"),
+            ts.Step(_SHOW_DIR, id="d"),
+            ts.Step(
+                _SHOW_DIR + f'\nln -sf {tmp_path}/elsewhere "$GITHUB_OUTPUT"', id="e"
+            ),
+            ts.Step(_SHOW_DIR, id="f"),
+        ],
+        tmp_path,
+    )
+    assert report.result == ts.Result.SUCCEEDED, [
+        s.error for s in report.steps.values()
+    ]
+    dirs = {step: lines(report, step)[0] for step in "abcdef"}
+    listing = {step: lines(report, step)[1] for step in "abcdef"}
+    assert dirs["a"] == dirs["b"] == dirs["c"]  # a and b left it clean
+    assert dirs["d"] != dirs["c"]  # c wrote an output
+    assert dirs["e"] == dirs["d"]
+    assert dirs["f"] != dirs["e"]  # e replaced a file by a link
+    for step in "abcdef":
+        assert listing[step] == "env output path script.sh state summary ", step
+    assert report.steps["c"].outputs == {"x": "1"}
+    assert not (tmp_path / "elsewhere").exists()
+    for directory in dirs.values():
+        assert not os.path.exists(directory)  # noqa: ASYNC240
+
+
+async def test_concurrent_steps_never_share_a_directory_spec_12(tmp_path: Path) -> None:
+    """Background steps running together each have their own directory."""
+    steps: list[Any] = [
+        ts.Step(f'dirname "$GITHUB_OUTPUT"; sleep 0.{n}', id=f"s{n}", background=True)
+        for n in range(1, 6)
+    ]
+    steps += [ts.WaitAll(), ts.Step('dirname "$GITHUB_OUTPUT"', id="after")]
+    report = await run(steps, tmp_path, max_background=5)
+    assert report.result == ts.Result.SUCCEEDED
+    running = [lines(report, f"s{n}")[0] for n in range(1, 6)]
+    assert len(set(running)) == 5
+    # Once they are done, a later step reuses one of them.
+    assert lines(report, "after")[0] in running
+    for directory in running:
+        assert not os.path.exists(directory)  # noqa: ASYNC240
+
+
+async def test_a_step_stopped_by_a_cancel_leaves_no_directory_for_reuse_spec_12(
+    tmp_path: Path,
+) -> None:
+    """A stopped step's directory is removed, not reused (its group was killed)."""
+    report = await run(
+        [
+            ts.Step(
+                'dirname "$GITHUB_OUTPUT"; exec sleep 30', id="bg", background=True
+            ),
+            ts.Step("sleep 0.3", id="pause"),
+            ts.Cancel("bg"),
+            ts.Step('dirname "$GITHUB_OUTPUT"', id="next"),
+        ],
+        tmp_path,
+    )
+    assert report.steps["bg"].conclusion == ts.Result.CANCELED
+    stopped, following = lines(report, "bg")[0], lines(report, "next")[0]
+    assert following != stopped
+    assert not os.path.exists(stopped)  # noqa: ASYNC240
+    assert not os.path.exists(following)  # noqa: ASYNC240
+
+
+async def test_descriptors_given_inheritable_do_not_reach_steps_spec_12(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pipe we hold inheritable is closed in every step's process.
+
+    A leftover daemon holding such a pipe could keep whoever reads it (a CI
+    harness, say) waiting; Popen closes them, and so does the spawn, with
+    the descriptors looked up once per job.
+    """
+    monkeypatch.chdir(tmp_path)  # the workspace: processes are spawned
+    read_end, write_end = os.pipe()
+    os.set_inheritable(write_end, True)
+    try:
+        report = await run(
+            [ts.Step("exec ls /proc/self/fd", id=f"s{n}") for n in range(3)],
+            tmp_path,
+        )
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    for n in range(3):
+        assert sorted(lines(report, f"s{n}"), key=int) == ["0", "1", "2", "3"]

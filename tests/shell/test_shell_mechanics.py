@@ -9,13 +9,16 @@ thread). Real processes, real clock.
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trio
 from shell_helpers import ShellRunner
 
+from trio_steps import _shell
 from trio_steps._context import StepFailed
 from trio_steps._shell import _RUNNING, _EmptyFiles
 
@@ -202,3 +205,154 @@ async def test_running_count_recovers_after_cancel_and_spawn_failure_spec_12(
     stopped = await shell("true", cancel_first=True)
     assert isinstance(stopped.error, trio.Cancelled)
     assert _RUNNING == []
+
+
+# --- what is checked, and when ----------------------------------------------
+
+
+async def test_shell_program_replaced_after_lookup_is_found_again_spec_12(
+    shell: ShellRunner, tmp_path: Path
+) -> None:
+    # The program found for a shell is remembered, not checked before each
+    # step: when it cannot be executed any more, it is looked up once more.
+    first, second = tmp_path / "first", tmp_path / "second"
+    for directory, word in ((first, "first"), (second, "second")):
+        directory.mkdir()
+        program = directory / "myshell"
+        program.write_text(f'#!/bin/sh\necho {word}\nexec sh "$1"\n')
+        program.chmod(0o755)
+    path = os.pathsep.join((str(first), str(second), os.environ.get("PATH", "")))
+    env = {"PATH": path}
+    before = await shell("echo ran", shell="myshell {0}", env=env)
+    assert before.sink.stream("stdout") == ["first", "ran"]
+    (first / "myshell").unlink()
+    after = await shell("echo ran", shell="myshell {0}", env=env)
+    assert after.error is None
+    assert after.sink.stream("stdout") == ["second", "ran"]
+    (second / "myshell").unlink()
+    gone = await shell("echo ran", shell="myshell {0}", env=env)
+    assert isinstance(gone.error, StepFailed)
+    assert "was not found" in gone.error.message
+
+
+async def test_missing_working_directory_is_reported_before_other_failures_spec_12(
+    shell: ShellRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It is checked when the spawn fails on it, or when something checked
+    # later failed first: the message is the one of the first check.
+    unusable = tmp_path / "file"
+    unusable.write_text("")
+    monkeypatch.setenv("TMPDIR", str(unusable / "tmp"))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    for kwargs in ({"shell": "no-such-shell {0}"}, {}):
+        result = await shell("echo never", working_directory="missing", **kwargs)
+        assert isinstance(result.error, StepFailed)
+        assert result.error.message == (
+            f"The working directory {str(tmp_path / 'missing')!r} does not exist "
+            "or is not a directory."
+        )
+    monkeypatch.delenv("TMPDIR")
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    result = await shell("echo never", working_directory="file")
+    assert isinstance(result.error, StepFailed)
+    assert "does not exist or is not a directory" in result.error.message
+
+
+async def test_output_ends_with_the_process_not_with_its_pipes_spec_12(
+    shell: ShellRunner,
+) -> None:
+    # The parent holds the pipes' write ends until the process has exited,
+    # so a quiet step wakes the event loop once; a process that closes its
+    # output early is still waited for, and what it wrote before is kept.
+    result = await shell(
+        "echo out; echo err >&2; exec >&- 2>&-; sleep 0.3; exit 4", limit=10
+    )
+    assert isinstance(result.error, StepFailed)
+    assert result.run.exit_code == 4
+    assert result.sink.stream("stdout") == ["out"]
+    assert result.sink.stream("stderr") == ["err"]
+    assert result.elapsed >= 0.3
+
+
+def _status_fields(pid: int) -> dict[str, str]:
+    with open(f"/proc/{pid}/status") as f:
+        return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+
+
+async def test_process_starts_clean_whichever_way_it_is_spawned_spec_12(
+    shell: ShellRunner, spawn_method: str, tmp_path: Path
+) -> None:
+    """posix_spawn and Popen give the step the same start (§12, R6.3).
+
+    Its own session and process group, stdin from /dev/null, no signal
+    ignored or blocked that Python ignores (SIGPIPE, SIGXFSZ), and no
+    descriptor of ours beyond 0, 1 and 2.
+    """
+    result = await shell(
+        'echo "pid=$$"\n'
+        'echo "stdin=$(readlink /proc/$$/fd/0)"\n'
+        "read -r stat < /proc/$$/stat\n"
+        "set -- ${stat##*) }\n"
+        'echo "pgrp=$3"\n'
+        'echo "session=$4"\n'
+        # The masks of the process the step's process execs.
+        "exec grep -E '^(SigIgn|SigBlk):' /proc/self/status\n"
+    )
+    assert result.error is None, result.sink.lines
+    fields = dict(
+        line.split("=", 1) for line in result.sink.stream("stdout") if "=" in line
+    )
+    pid = fields["pid"]
+    assert fields["stdin"] == "/dev/null"
+    assert fields["pgrp"] == pid and fields["session"] == pid
+    masks = dict(
+        line.split(":\t") for line in result.sink.stream("stdout") if ":\t" in line
+    )
+    ignored = int(masks["SigIgn"], 16)
+    for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+        assert not ignored & (1 << (sig - 1)), (spawn_method, sig)
+    assert int(masks["SigBlk"], 16) == 0
+    # What the process inherits (bash marks its own descriptors close-on-exec;
+    # 3 is the directory ls reads): not a descriptor we were given inheritable.
+    read_end, write_end = os.pipe()
+    os.set_inheritable(write_end, True)
+    try:
+        result = await shell("exec ls /proc/self/fd")
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert result.error is None, result.sink.lines
+    assert sorted(result.sink.stream("stdout"), key=int) == ["0", "1", "2", "3"]
+
+
+async def test_exit_status_and_signal_death_whichever_way_spec_12(
+    shell: ShellRunner,
+) -> None:
+    """The exit code of the main process, and 128+N for a death by signal N."""
+    result = await shell("exit 7")
+    assert result.run.exit_code == 7
+    result = await shell("kill -TERM $$")
+    assert result.run.exit_code == 128 + signal.SIGTERM
+
+
+async def test_working_directory_elsewhere_uses_popen_spec_12(
+    shell: ShellRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process in another directory than ours is started with Popen's chdir."""
+    spawned: list[list[str]] = []
+    real = _shell._posix_spawn
+
+    def counting(*args: Any, **kwargs: Any) -> int:
+        spawned.append(list(args[1]))
+        assert real is not None
+        return real(*args, **kwargs)
+
+    if real is not None:
+        monkeypatch.setattr(_shell, "_posix_spawn", counting)
+    (tmp_path / "sub").mkdir()
+    result = await shell("pwd", working_directory="sub")
+    assert result.sink.stream("stdout") == [str(tmp_path / "sub")]
+    assert spawned == []
+    result = await shell("pwd")
+    assert result.sink.stream("stdout") == [str(tmp_path)]
+    assert len(spawned) == (1 if real is not None else 0)

@@ -9,6 +9,8 @@ the pump tasks do it all. Each scenario runs both ways.
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -88,3 +90,23 @@ async def test_cancel_while_running(either: ShellRunner) -> None:
     assert isinstance(result.error, trio.Cancelled)
     assert result.sink.stream("stdout") == ["before"]
     assert result.sink.signals() == ["SIGINT"]
+
+
+async def test_partial_line_of_an_escaped_process_kept_at_drain_timeout(
+    either: ShellRunner, tmp_path: Path
+) -> None:
+    ready = tmp_path / "escaped"
+    result = await either(
+        f"setsid sh -c 'printf xyz; touch {ready}; exec sleep 30' &\n"
+        "echo $!\n"
+        f"while [ ! -e {ready} ]; do sleep 0.01; done\n",
+        limit=10,
+    )
+    escaped = int(result.sink.stream("stdout")[0])
+    try:
+        assert result.error is None
+        assert result.sink.stream("stdout") == [str(escaped), "xyz"]
+        assert result.sink.signals() == []
+        assert _shell.DRAIN_TIMEOUT <= result.elapsed < _shell.DRAIN_TIMEOUT + 2
+    finally:
+        os.killpg(escaped, signal.SIGKILL)
