@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import codecs
+import contextlib
 import os
 import random
 import re
@@ -512,9 +513,6 @@ def _remove_runner_temps() -> None:
 
 
 _CREATE: Final = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
-_REWRITE: Final = (
-    os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
-)
 
 
 def _plain(info: os.stat_result) -> bool:
@@ -562,6 +560,7 @@ class _StepFiles:
         "output",
         "path",
         "pool",
+        "pristine",
         "runner_temp",
         "script",
         "state",
@@ -576,8 +575,41 @@ class _StepFiles:
         pool: ShellJob | None = None,
     ) -> None:
         self.pool = pool
+        self.pristine = False
+        data = script.encode("utf-8", "surrogateescape")
         reused = pool.take() if pool is not None else None
-        d = reused if reused is not None else self._new_directory()
+        if reused is not None:
+            try:
+                self._name(reused, extension)
+                # Its script goes first: a new file, never written through a
+                # link to, or another name of, what the last step left.
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.script)
+                self._write_script(data)
+            except OSError:
+                _remove_tree(reused)  # not as we left it: start afresh
+                reused = None
+        if reused is None:
+            self._name(self._new_directory(), extension)
+            try:
+                self._write_script(data)
+                for file in self.command_files():
+                    _EmptyFiles.create(file)
+            except OSError as exc:
+                self.remove()
+                raise StepFailed(
+                    f"Cannot write the step's files in {self.directory!r}: "
+                    f"{exc.strerror or exc}."
+                ) from None
+        if runner_temp is None:
+            try:
+                runner_temp = shared_runner_temp()
+            except BaseException:
+                self.remove()
+                raise
+        self.runner_temp = runner_temp
+
+    def _name(self, d: str, extension: str) -> None:
         self.directory = d
         self.script = f"{d}/script{extension}"
         self.output = f"{d}/output"
@@ -586,32 +618,15 @@ class _StepFiles:
         self.state = f"{d}/state"
         self.summary = f"{d}/summary"
         self.runner_temp = ""
+
+    def _write_script(self, data: bytes) -> None:
+        fd = os.open(self.script, _CREATE, 0o700)
         try:
-            # A reused directory keeps its (checked) files: the script is
-            # rewritten in place, never through a link.
-            flags = _CREATE if reused is None else _REWRITE
-            fd = os.open(self.script, flags, 0o700)
-            try:
-                data = memoryview(script.encode("utf-8", "surrogateescape"))
-                while data:
-                    data = data[os.write(fd, data) :]
-            finally:
-                os.close(fd)
-            if reused is None:
-                for file in self.command_files():
-                    _EmptyFiles.create(file)
-        except OSError as exc:
-            self.remove()
-            raise StepFailed(
-                f"Cannot write the step's files in {d!r}: {exc.strerror or exc}."
-            ) from None
-        if runner_temp is None:
-            try:
-                runner_temp = shared_runner_temp()
-            except BaseException:
-                self.remove()
-                raise
-        self.runner_temp = runner_temp
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
 
     @staticmethod
     def _new_directory() -> str:
@@ -641,13 +656,23 @@ class _StepFiles:
         env[b"GITHUB_STEP_SUMMARY"] = d + b"/summary"
 
     def written(self) -> bool:
-        """Whether a file-command file is not empty (one ``stat`` each)."""
+        """Whether a file-command file may hold something (one ``lstat`` each).
+
+        ``False`` when the five are still empty regular files with one name,
+        as they were made: then :attr:`pristine` is set, and the directory
+        may be reused. A deleted file holds nothing; one replaced by a link
+        (or anything else) is read.
+        """
+        pristine = True
         for file in self.command_files():
             try:
-                if os.stat(file).st_size:
-                    return True
+                info = os.lstat(file)
             except OSError:
-                pass  # deleted by the script: nothing written
+                pristine = False  # deleted by the script: nothing written
+                continue
+            if info.st_size or not _plain(info):
+                return True
+        self.pristine = pristine
         return False
 
     def finish(self, *, clean: bool) -> None:
@@ -657,23 +682,10 @@ class _StepFiles:
             clean: Nothing of the step can still write to the files (its
                 process group ended normally and its pipes closed).
         """
-        if clean and self.pool is not None and self._reusable():
+        if clean and self.pristine and self.pool is not None:
             self.pool.give(self.directory)
         else:
             self.remove()
-
-    def _reusable(self) -> bool:
-        """Whether the files are as a new step needs them: empty, unlinked."""
-        try:
-            if not _plain(os.lstat(self.script)):
-                return False
-            for file in self.command_files():
-                info = os.lstat(file)
-                if info.st_size or not _plain(info):
-                    return False
-        except OSError:
-            return False
-        return True
 
     def remove(self) -> None:
         for file in (self.script, *self.command_files()):

@@ -383,3 +383,27 @@ async def test_descriptors_given_inheritable_do_not_reach_steps_spec_12(
         os.close(write_end)
     for n in range(3):
         assert sorted(lines(report, f"s{n}"), key=int) == ["0", "1", "2", "3"]
+
+
+async def test_what_a_step_did_to_its_script_never_reaches_the_next_spec_12(
+    tmp_path: Path,
+) -> None:
+    """A reused directory gets a new script file: a hard link the last step
+    made to its script keeps that script; a script replaced by a directory
+    makes the next step start in a new directory."""
+    first = 'ln "$0" "$0.keep"'
+    report = await run(
+        [
+            ts.Step(first, id="a"),
+            ts.Step('cat "$0.keep"; echo; cat "$0"', id="b"),
+            ts.Step('rm "$0"; mkdir "$0"', id="c"),
+            ts.Step("echo d", id="d"),
+        ],
+        tmp_path,
+    )
+    assert report.result == ts.Result.SUCCEEDED, [
+        s.error for s in report.steps.values()
+    ]
+    # b ran in a's directory, from a new file: a's script is intact.
+    assert lines(report, "b") == [first, 'cat "$0.keep"; echo; cat "$0"']
+    assert lines(report, "d") == ["d"]
