@@ -23,6 +23,7 @@ import signal
 import stat
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from typing import Final, final
 
@@ -1062,25 +1063,48 @@ async def _start(
     env: dict[bytes, bytes],
     inheritable: list[int] | None = None,
 ) -> _Child:
-    """Start the process: in the event loop's thread when no other is running.
+    """Start the process, in the event loop's thread unless spawns are slow.
 
-    The spawn blocks its thread until the child has exec'd.
-    Alone, that is about as long as handing the call to a worker thread and
-    back, so it is done in place. While other steps' processes run, the new
-    child may wait for a CPU before it can exec, for milliseconds on a busy
-    machine: then the call goes to a worker thread, so that the event loop
-    (and the spawns of concurrent steps) do not wait with it.
+    A spawn blocks its thread until the child has exec'd: about 0.2 ms
+    here, less than handing the call to a worker thread and back (which
+    made 200 background steps, ten at a time, a third slower). But on an
+    overloaded machine a new child may wait milliseconds for a CPU before
+    it can exec: while the recent spawns (a moving average) take longer
+    than :data:`_SLOW_SPAWN` and other steps' processes are running, the
+    call goes to a worker thread, so that the event loop (and the other
+    steps) do not wait with it.
     """
     running = bool(_RUNNING)
     _RUNNING.append(None)
     try:
-        if running:
-            return await trio.to_thread.run_sync(_Child, argv, cwd, env, inheritable)
+        if running and _SPAWN_COST[0] > _SLOW_SPAWN:
+            return await trio.to_thread.run_sync(
+                _timed_child, argv, cwd, env, inheritable
+            )
         await trio.lowlevel.checkpoint_if_cancelled()
-        return _Child(argv, cwd, env, inheritable)
+        return _timed_child(argv, cwd, env, inheritable)
     except BaseException:
         _RUNNING.pop()
         raise
+
+
+#: Above this many seconds per spawn (on average), concurrent spawns go to
+#: worker threads (see :func:`_start`).
+_SLOW_SPAWN: Final = 0.001
+
+#: The moving average of how long a spawn took, in seconds (a list, so that
+#: a worker thread updates it in place).
+_SPAWN_COST: Final[list[float]] = [0.0]
+
+
+def _timed_child(
+    argv: list[str], cwd: str, env: dict[bytes, bytes], inheritable: list[int] | None
+) -> _Child:
+    start = time.perf_counter()
+    try:
+        return _Child(argv, cwd, env, inheritable)
+    finally:
+        _SPAWN_COST[0] += (time.perf_counter() - start - _SPAWN_COST[0]) / 8
 
 
 @final
