@@ -23,7 +23,6 @@ import signal
 import stat
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable, Mapping
 from typing import Final, final
 
@@ -1063,48 +1062,24 @@ async def _start(
     env: dict[bytes, bytes],
     inheritable: list[int] | None = None,
 ) -> _Child:
-    """Start the process, in the event loop's thread unless spawns are slow.
+    """Start the process, in the event loop's thread.
 
     A spawn blocks its thread until the child has exec'd: about 0.2 ms
-    here, less than handing the call to a worker thread and back (which
-    made 200 background steps, ten at a time, a third slower). But on an
-    overloaded machine a new child may wait milliseconds for a CPU before
-    it can exec: while the recent spawns (a moving average) take longer
-    than :data:`_SLOW_SPAWN` and other steps' processes are running, the
-    call goes to a worker thread, so that the event loop (and the other
-    steps) do not wait with it.
+    here, and up to a few milliseconds on an overloaded machine, where the
+    new child may wait for a CPU before it can exec. Handing spawns to a
+    worker thread was measured and is worse on such a machine too: while a
+    worker holds the GIL, every system call of the event loop's thread waits
+    for it (200 background steps ten at a time on two cores ran a third
+    slower, and a moving average that switched to threads only when spawns
+    were slow fed itself, since spawns in threads are slower still).
     """
-    running = bool(_RUNNING)
     _RUNNING.append(None)
     try:
-        if running and _SPAWN_COST[0] > _SLOW_SPAWN:
-            return await trio.to_thread.run_sync(
-                _timed_child, argv, cwd, env, inheritable
-            )
         await trio.lowlevel.checkpoint_if_cancelled()
-        return _timed_child(argv, cwd, env, inheritable)
+        return _Child(argv, cwd, env, inheritable)
     except BaseException:
         _RUNNING.pop()
         raise
-
-
-#: Above this many seconds per spawn (on average), concurrent spawns go to
-#: worker threads (see :func:`_start`).
-_SLOW_SPAWN: Final = 0.001
-
-#: The moving average of how long a spawn took, in seconds (a list, so that
-#: a worker thread updates it in place).
-_SPAWN_COST: Final[list[float]] = [0.0]
-
-
-def _timed_child(
-    argv: list[str], cwd: str, env: dict[bytes, bytes], inheritable: list[int] | None
-) -> _Child:
-    start = time.perf_counter()
-    try:
-        return _Child(argv, cwd, env, inheritable)
-    finally:
-        _SPAWN_COST[0] += (time.perf_counter() - start - _SPAWN_COST[0]) / 8
 
 
 @final

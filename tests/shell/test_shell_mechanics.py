@@ -167,13 +167,11 @@ async def test_unsecure_commands_allowed_from_os_environ_spec_12(
 # --- where the process is spawned -------------------------------------------
 
 
-@pytest.mark.parametrize("spawns", ["fast", "slow"])
-async def test_concurrent_steps_spawn_in_threads_and_count_down_spec_12(
-    shell: ShellRunner, monkeypatch: pytest.MonkeyPatch, spawns: str
+async def test_concurrent_steps_spawn_in_the_loop_thread_and_count_down_spec_12(
+    shell: ShellRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Spawns stay in the event loop's thread while they are quick; when
-    they are slow, concurrent ones go to worker threads. Either way the
-    count of running processes goes back to zero."""
+    """Spawns happen in the event loop's thread, never in a worker thread,
+    and the count of running processes goes back to zero."""
     threaded: list[object] = []
     real_run_sync = trio.to_thread.run_sync
 
@@ -182,11 +180,6 @@ async def test_concurrent_steps_spawn_in_threads_and_count_down_spec_12(
         return await real_run_sync(fn, *args, **kwargs)
 
     monkeypatch.setattr(trio.to_thread, "run_sync", counting_run_sync)
-    # A slow machine: the average stays above the threshold however fast
-    # the eight spawns are (each moves it an eighth of the way).
-    cost = 1000.0 if spawns == "slow" else 0.0
-    monkeypatch.setattr(_shell, "_SPAWN_COST", [cost])
-    monkeypatch.setattr(_shell, "_SLOW_SPAWN", 1.0 if spawns == "slow" else 1000.0)
     results = []
 
     async def one(i: int) -> None:
@@ -204,10 +197,7 @@ async def test_concurrent_steps_spawn_in_threads_and_count_down_spec_12(
         else:
             assert result.run.exit_code == i
     assert _RUNNING == []
-    if spawns == "fast":
-        assert threaded == []
-    else:  # all but the first, which found nothing else running
-        assert len(threaded) == 7
+    assert threaded == []
 
 
 async def test_running_count_recovers_after_cancel_and_spawn_failure_spec_12(
