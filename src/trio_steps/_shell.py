@@ -1000,7 +1000,7 @@ _pidfd_open: Callable[[int, int], int] | None = getattr(os, "pidfd_open", None)
 
 #: :func:`os.posix_spawn`, which starts a process with half the parent's CPU
 #: time of :class:`subprocess.Popen` (measured: 110 against 220 µs). It has
-#: no working-directory option before Python 3.13, so it is used when the
+#: no working-directory option, so it is used when the
 #: process runs in the parent's own directory (the usual workspace); else
 #: Popen. Descriptors are handled as Popen handles them: the pipes become 1
 #: and 2, /dev/null 0, and the inheritable others are closed (see
