@@ -33,8 +33,8 @@ def fmt(value: float) -> str:
     return f"+{value:.3f} s"
 
 
-def check_html(browser, path: Path, failures: list[str]) -> dict[str, int]:
-    page = browser.new_page(viewport={"width": 1300, "height": 900})
+def _collect_errors(page) -> list[str]:
+    """A list that fills with the page's console errors and warnings."""
     errors: list[str] = []
     page.on(
         "console",
@@ -45,6 +45,12 @@ def check_html(browser, path: Path, failures: list[str]) -> dict[str, int]:
         ),
     )
     page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    return errors
+
+
+def check_html(browser, path: Path, failures: list[str]) -> dict[str, int]:
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    errors = _collect_errors(page)
     page.on("requestfailed", lambda r: errors.append(f"requestfailed: {r.url}"))
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
@@ -274,16 +280,7 @@ def check_html(browser, path: Path, failures: list[str]) -> dict[str, int]:
 
 def check_svg(browser, path: Path, failures: list[str]) -> dict[str, int]:
     page = browser.new_page(viewport={"width": 1250, "height": 700})
-    errors: list[str] = []
-    page.on(
-        "console",
-        lambda m: (
-            errors.append(f"console.{m.type}: {m.text}")
-            if m.type in ("error", "warning")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    errors = _collect_errors(page)
     page.goto(path.resolve().as_uri())
     page.wait_for_load_state("load")
     info = page.evaluate(

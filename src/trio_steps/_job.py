@@ -166,6 +166,83 @@ def _to_ids(ids: str | Iterable[str]) -> tuple[str, ...]:
         return (ids,)  # type: ignore[return-value]  # reported by validation
 
 
+def _check_step(
+    run: object,
+    id: object,
+    name: object,
+    background: object,
+    condition: object,
+    continue_on_error: object,
+    timeout: object,
+    env: object,
+    shell: object,
+    working_directory: object,
+) -> tuple[CompiledExpression | None, float | None, str | None, bool, str | None]:
+    """Check every field of a :class:`Step`; return the resolved ones.
+
+    Returns:
+        The compiled condition, the timeout in seconds, the timeout
+        template, ``continue_on_error`` and its template.
+
+    Raises:
+        JobDefinitionError: Every problem found.
+    """
+    what = _describe(id if isinstance(id, str) else None, cast("str | None", name))
+    problems: list[str] = []
+    if not (isinstance(run, str) or callable(run)):
+        problems.append(
+            f"{what}: run must be an async callable or a shell script string, "
+            f"not {type(run).__name__}"
+        )
+    _check_id(id, problems, what)
+    _check_name(name, problems, what)
+    if not isinstance(background, bool):
+        problems.append(f"{what}: background must be True or False")
+    coe_template: str | None = None
+    if isinstance(continue_on_error, str) and "${{" in continue_on_error:
+        coe_template = continue_on_error
+        _compile_field(continue_on_error, f"{what}: continue_on_error", problems)
+        continue_on_error = False
+    elif not isinstance(continue_on_error, bool):
+        problems.append(
+            f"{what}: continue_on_error must be True, False or a ${{{{ }}}} expression"
+        )
+    timeout_template: str | None = None
+    if isinstance(timeout, str):
+        if "${{" in timeout:
+            timeout_template = timeout
+            _compile_field(timeout, f"{what}: timeout", problems)
+            timeout = None
+        else:
+            try:
+                timeout = parse_duration(timeout)
+            except ValueError as exc:
+                problems.append(f"{what}: timeout: {exc}")
+                timeout = None
+    compiled: CompiledExpression | None = None
+    if isinstance(condition, str):
+        try:
+            compiled = compile_condition(condition, what)
+        except JobDefinitionError as exc:
+            problems.extend(exc.problems)
+    elif condition is not None and not callable(condition):
+        problems.append(
+            f"{what}: condition must be None, a callable taking a Status, "
+            "or an expression string"
+        )
+    _check_timeout(timeout, problems, what)
+    _check_env(env, problems, what)
+    for field, text in (("shell", shell), ("working_directory", working_directory)):
+        if text is not None and not isinstance(text, str):
+            problems.append(f"{what}: {field} must be a string")
+    if isinstance(shell, str) and not isinstance(run, str):
+        problems.append(f"{what}: shell applies only to script steps")
+    if problems:
+        raise JobDefinitionError(problems)
+    assert timeout is None or isinstance(timeout, int | float)
+    return compiled, timeout, timeout_template, continue_on_error is True, coe_template
+
+
 @attrs.frozen(kw_only=True, init=False)
 class Step:
     """A step that runs code: an async Python callable or a shell script.
@@ -225,7 +302,10 @@ class Step:
         shell: str | None = None,
         working_directory: str | None = None,
     ) -> None:
-        if (
+        compiled: CompiledExpression | None = None
+        timeout_template: str | None = None
+        coe_template: str | None = None
+        if not (
             name is None
             and condition is None
             and timeout is None
@@ -237,75 +317,22 @@ class Step:
             and (id is None or _valid_id(id))
             and (isinstance(run, str) or callable(run))
         ):
-            # The common case, already valid: a job may hold 100,000 steps.
-            self.__attrs_init__(
-                run=run,
-                id=id,
-                name=None,
-                background=background,
-                condition=None,
-                continue_on_error=continue_on_error,
-                timeout=None,
-                env=_EMPTY,
-                shell=None,
-                working_directory=None,
-                compiled_condition=None,
-                timeout_template=None,
-                continue_on_error_template=None,
+            # Not the common case, known valid without formatting where the
+            # step is (a job may hold 100,000 steps): check every field.
+            compiled, timeout, timeout_template, continue_on_error, coe_template = (
+                _check_step(
+                    run,
+                    id,
+                    name,
+                    background,
+                    condition,
+                    continue_on_error,
+                    timeout,
+                    env,
+                    shell,
+                    working_directory,
+                )
             )
-            return
-        what = _describe(id if isinstance(id, str) else None, name)
-        problems: list[str] = []
-        if not (isinstance(run, str) or callable(run)):
-            problems.append(
-                f"{what}: run must be an async callable or a shell script string, "
-                f"not {type(run).__name__}"
-            )
-        _check_id(id, problems, what)
-        _check_name(name, problems, what)
-        if not isinstance(background, bool):
-            problems.append(f"{what}: background must be True or False")
-        coe_template: str | None = None
-        if isinstance(continue_on_error, str) and "${{" in continue_on_error:
-            coe_template = continue_on_error
-            _compile_field(continue_on_error, f"{what}: continue_on_error", problems)
-            continue_on_error = False
-        elif not isinstance(continue_on_error, bool):
-            problems.append(
-                f"{what}: continue_on_error must be True, False or a ${{{{ }}}} expression"
-            )
-        timeout_template: str | None = None
-        if isinstance(timeout, str):
-            if "${{" in timeout:
-                timeout_template = timeout
-                _compile_field(timeout, f"{what}: timeout", problems)
-                timeout = None
-            else:
-                try:
-                    timeout = parse_duration(timeout)
-                except ValueError as exc:
-                    problems.append(f"{what}: timeout: {exc}")
-                    timeout = None
-        compiled: CompiledExpression | None = None
-        if isinstance(condition, str):
-            try:
-                compiled = compile_condition(condition, what)
-            except JobDefinitionError as exc:
-                problems.extend(exc.problems)
-        elif condition is not None and not callable(condition):
-            problems.append(
-                f"{what}: condition must be None, a callable taking a Status, "
-                "or an expression string"
-            )
-        _check_timeout(timeout, problems, what)
-        _check_env(env, problems, what)
-        for field, text in (("shell", shell), ("working_directory", working_directory)):
-            if text is not None and not isinstance(text, str):
-                problems.append(f"{what}: {field} must be a string")
-        if isinstance(shell, str) and not isinstance(run, str):
-            problems.append(f"{what}: shell applies only to script steps")
-        if problems:
-            raise JobDefinitionError(problems)
         self.__attrs_init__(
             run=run,
             id=id,
