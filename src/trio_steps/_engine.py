@@ -376,14 +376,15 @@ def _default_github(job: Job, workspace: str) -> dict[str, object]:
 
 
 @functools.cache
-def _runner_context() -> Mapping[str, object]:
+def _runner_context(temp: str) -> Mapping[str, object]:
+    """The ``runner`` context of a job whose ``RUNNER_TEMP`` is ``temp``."""
     context: dict[str, object] = {
         "os": {"linux": "Linux", "darwin": "macOS", "win32": "Windows"}.get(
             sys.platform, sys.platform
         ),
         "arch": "X64" if os.uname().machine in ("x86_64", "AMD64") else "ARM64",
         "name": "trio-steps",
-        "temp": tempfile.gettempdir(),
+        "temp": temp,
         "tool_cache": tempfile.gettempdir(),
         "environment": "self-hosted",
         "debug": "",
@@ -475,6 +476,7 @@ class JobRunner:
         # The Trio clock's reading, bound once (read for every event).
         self._now: Callable[[], float] = trio.current_time
         self._runner_temp: str | None = None
+        self._runner: Mapping[str, object] | None = None
         self._shell_state: ShellJob | None = None
 
     # ------------------------------------------------------------------ API
@@ -498,7 +500,11 @@ class JobRunner:
             raise RuntimeError("a JobRunner runs its job once")
         self._started = True
         self._now = trio.lowlevel.current_clock().current_time
-        self._expand_job_env()
+        try:
+            self._expand_job_env()
+        except BaseException:
+            self._remove_runner_temp()  # nothing ran: nothing is left
+            raise
         async with trio.open_nursery() as outer:
             outer.start_soon(self._engine)
             try:
@@ -707,6 +713,12 @@ class JobRunner:
         with self._timekeeper_scope:
             await self._timekeeper.run()
 
+    def _runner_context(self) -> Mapping[str, object]:
+        """The job's ``runner`` context: ``runner.temp`` is its ``RUNNER_TEMP``."""
+        if self._runner is None:
+            self._runner = _runner_context(self._runner_temp_dir())
+        return self._runner
+
     def _runner_temp_dir(self) -> str:
         """The job's ``RUNNER_TEMP``: made on first use, removed at the end."""
         if self._runner_temp is None:
@@ -721,12 +733,15 @@ class JobRunner:
             self._shell_state = ShellJob()
         return self._shell_state
 
-    def _finish_job(self) -> None:
-        if self._shell_state is not None:
-            self._shell_state.close()
+    def _remove_runner_temp(self) -> None:
         if self._runner_temp is not None:
             shutil.rmtree(self._runner_temp, ignore_errors=True)
             self._runner_temp = None
+
+    def _finish_job(self) -> None:
+        if self._shell_state is not None:
+            self._shell_state.close()
+        self._remove_runner_temp()
         for r in self._records:
             if r.state is _State.WAITING:
                 self._skip(r, reason="not reached")
@@ -809,7 +824,7 @@ class JobRunner:
             "env": dict(env),
             "job": {"status": status.job_status.github},
             "github": self._github,
-            "runner": _runner_context(),
+            "runner": self._runner_context(),
             "vars": dict(self.job.vars),
             "secrets": dict(self.job.secrets),
             "inputs": dict(self.job.inputs),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -407,3 +408,46 @@ async def test_what_a_step_did_to_its_script_never_reaches_the_next_spec_12(
     # b ran in a's directory, from a new file: a's script is intact.
     assert lines(report, "b") == [first, 'cat "$0.keep"; echo; cat "$0"']
     assert lines(report, "d") == ["d"]
+
+
+async def test_runner_temp_context_is_the_jobs_runner_temp_spec_12(
+    tmp_path: Path,
+) -> None:
+    """``${{ runner.temp }}`` names the job's ``RUNNER_TEMP``, removed at the end."""
+    report = await run(
+        [
+            ts.Step(
+                'echo "${{ runner.temp }}"; echo "$RUNNER_TEMP"; test -d "$RUNNER_TEMP"',
+                id="s",
+            )
+        ],
+        tmp_path,
+    )
+    assert report.result == ts.Result.SUCCEEDED, report.steps["s"].error
+    from_context, from_env = lines(report, "s")
+    assert from_context == from_env
+    assert not os.path.exists(from_env)  # noqa: ASYNC240
+
+
+async def test_a_bad_job_env_leaves_no_runner_temp_r3_6(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job env that fails to expand runs nothing and leaves nothing."""
+    made: list[str] = []
+    real_mkdtemp = tempfile.mkdtemp
+
+    def recording_mkdtemp(*args: Any, **kwargs: Any) -> str:
+        directory = real_mkdtemp(*args, **kwargs)
+        made.append(directory)
+        return directory
+
+    monkeypatch.setattr(tempfile, "mkdtemp", recording_mkdtemp)
+    job = ts.Job(
+        [ts.Step("echo never", id="s")],
+        env={"T": "${{ runner.temp }}", "BAD": "${{ fromJSON('{') }}"},
+        workspace=str(tmp_path),
+    )
+    with pytest.raises(ts.JobDefinitionError, match="BAD"):
+        await ts.run_job(job)
+    assert made, "runner.temp was asked for: the directory was made"
+    assert not any(os.path.exists(d) for d in made)  # noqa: ASYNC240
