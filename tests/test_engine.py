@@ -1390,3 +1390,36 @@ async def test_11_10_wait_with_no_ids_is_a_definition_error(
 ) -> None:
     with pytest.raises(ts.JobDefinitionError, match="at least one step id"):
         ts.Wait([])
+
+
+async def test_an_error_of_the_engine_itself_propagates_not_hangs(
+    autojump_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in the engine raises out of run(); it must never hang the job."""
+
+    def broken(self: object, r: object) -> None:
+        raise RuntimeError("engine bug")
+
+    monkeypatch.setattr(ts.JobRunner, "_publish", broken)
+    # b is never reached: finishing the job skips (and so publishes) it,
+    # which fails again while the job is being finalised.
+    runner = ts.JobRunner(ts.Job([ts.Step(work(1), id="a"), ts.Step(work(1), id="b")]))
+    hung = False
+
+    async def watchdog() -> None:
+        nonlocal hung
+        await trio.sleep(60)
+        # run() waits for the job's end shielded: release it, then fail.
+        hung = True
+        runner._finished_event.set()
+
+    with pytest.RaisesGroup(
+        pytest.RaisesExc(RuntimeError, match="engine bug"), flatten_subgroups=True
+    ):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(watchdog)
+            try:
+                await runner.run()
+            finally:
+                nursery.cancel_scope.cancel()
+    assert not hung

@@ -7,7 +7,7 @@ import trio
 import trio.testing
 
 import trio_steps as ts
-from engine_helpers import results, work
+from engine_helpers import StepFn, results, work
 
 S, F, K = ts.Result.SUCCEEDED, ts.Result.FAILED, ts.Result.SKIPPED
 
@@ -214,3 +214,46 @@ async def test_timeout_and_continue_on_error_as_expressions_r3_6(
     bad = report.steps["bad"]
     assert (bad.outcome, bad.started_at) == (F, None)
     assert bad.error is not None and "is not a duration" in bad.error
+
+
+async def test_steps_context_follows_each_publication_r5_2(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """Each templated step sees exactly the steps published before its turn.
+
+    The ``steps`` context is kept up to date as steps are published, so that
+    a job of many templated steps does not rebuild it at every turn; this
+    checks that what each step sees is still exact: earlier foreground
+    steps, background steps only once a wait flushed them.
+    """
+    seen: dict[str, str] = {}
+
+    def record(key: str) -> StepFn:
+        async def step(ctx: ts.StepContext) -> None:
+            seen[key] = ctx.name
+
+        return step
+
+    report = await ts.run_job(
+        ts.Job(
+            [
+                ts.Step(work(1, outputs={"x": "1"}), id="a"),
+                ts.Step(work(2, outputs={"y": "2"}), id="bg", background=True),
+                ts.Step(
+                    record("c"),
+                    id="c",
+                    name="${{ toJSON(steps.a.outputs) }} ${{ steps.bg.outputs.y }}|",
+                ),
+                ts.Wait("bg"),
+                ts.Step(
+                    record("d"),
+                    id="d",
+                    name="${{ steps.bg.outputs.y }} ${{ steps.c.outcome }}",
+                    condition="steps.a.outputs.x == '1'",
+                ),
+            ]
+        )
+    )
+    assert report.result == ts.Result.SUCCEEDED
+    assert seen["c"] == '{\n  "x": "1"\n} |'
+    assert seen["d"] == "2 success"

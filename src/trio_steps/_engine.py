@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import array
 import enum
-import functools
 import math
 import os
 import shutil
@@ -375,7 +374,17 @@ def _default_github(job: Job, workspace: str) -> dict[str, object]:
     return github
 
 
-@functools.cache
+def _step_context(
+    outputs: Mapping[str, str], outcome: Result, conclusion: Result
+) -> dict[str, object]:
+    """One step's entry in the ``steps`` context."""
+    return {
+        "outputs": dict(outputs),
+        "outcome": outcome.github,
+        "conclusion": conclusion.github,
+    }
+
+
 def _runner_context(temp: str) -> Mapping[str, object]:
     """The ``runner`` context of a job whose ``RUNNER_TEMP`` is ``temp``."""
     context: dict[str, object] = {
@@ -477,6 +486,8 @@ class JobRunner:
         self._now: Callable[[], float] = trio.current_time
         self._runner_temp: str | None = None
         self._runner: Mapping[str, object] | None = None
+        # The ``steps`` context of every step published so far, once needed.
+        self._steps_context: dict[str, object] | None = None
         self._shell_state: ShellJob | None = None
 
     # ------------------------------------------------------------------ API
@@ -707,7 +718,11 @@ class JobRunner:
                         await self._all_finished.wait()
                     self._timekeeper_scope.cancel()
             finally:
-                self._finish_job()
+                try:
+                    self._finish_job()
+                finally:
+                    # Even after an error of ours: run() waits for it.
+                    self._finished_event.set()
 
     async def _run_timekeeper(self) -> None:
         with self._timekeeper_scope:
@@ -811,14 +826,18 @@ class JobRunner:
     def _contexts(self, status: Status, env: Mapping[str, str]) -> dict[str, object]:
         if self._github is None:
             self._github = _default_github(self.job, self._workspace)
-        steps: dict[str, object] = {}
-        for id in status.steps:
-            view = status.steps[id]
-            steps[id] = {
-                "outputs": dict(view.outputs),
-                "outcome": view.outcome.github,
-                "conclusion": view.conclusion.github,
-            }
+        # The steps published so far: built in full once, then _publish adds
+        # each step as it is published (a view of an older publication, which
+        # the engine never asks for, is built in full).
+        upto = status.steps.upto if isinstance(status.steps, StepsView) else -1
+        steps = self._steps_context
+        if steps is None or len(steps) != upto:
+            steps = {}
+            for id in status.steps:
+                view = status.steps[id]
+                steps[id] = _step_context(view.outputs, view.outcome, view.conclusion)
+            if upto == self._publications:
+                self._steps_context = steps
         return {
             "steps": steps,
             "env": dict(env),
@@ -1200,6 +1219,11 @@ class JobRunner:
         self._publications += 1
         r.published_seq = self._publications
         self._published[r.plan.id.casefold()] = r
+        if self._steps_context is not None:
+            assert r.outcome is not None and r.conclusion is not None
+            self._steps_context[r.plan.id] = _step_context(
+                outputs, r.outcome, r.conclusion
+            )
 
     def _flush(self, r: _Record, by: str | None, data: _Data) -> None:
         """R5.2/R4.10: publish a background step's deferred state, once."""

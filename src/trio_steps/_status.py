@@ -76,6 +76,11 @@ class StepsView(Mapping[str, StepView]):
         self._entries = entries
         self._upto = upto
 
+    @property
+    def upto(self) -> int:
+        """How many publications the view shows (the first ``upto``)."""
+        return self._upto
+
     def __getitem__(self, key: str) -> StepView:
         if not isinstance(key, str):
             raise KeyError(key)
