@@ -87,6 +87,17 @@ def check_html(browser, path: Path, failures: list[str]) -> dict[str, int]:
             "() => [...document.querySelectorAll('g.step.hover')].map(g => g.dataset.step)"
         )
 
+    def hover(x: float, y: float) -> dict:
+        """Move the mouse off the chart, then to (x, y); the tip's state."""
+        page.mouse.move(0, 0)
+        page.mouse.move(x, y)
+        return tip_state()
+
+    def step_of(element) -> str:
+        return page.evaluate(
+            "(el) => el.closest('g.step').dataset.step", element.element_handle()
+        )
+
     def check_visible(tip: dict, what: str) -> bool:
         if tip["display"] == "none":
             fail(f"{what}: tip not shown")
@@ -135,9 +146,7 @@ def check_html(browser, path: Path, failures: list[str]) -> dict[str, int]:
             candidates = [base, base - 1, base + 1, base - 0.5, base + 0.5]
         want = f"{state}: {fmt(start - origin)} → {fmt(end - origin)} ({end - start:.3f} s)"
         for x in candidates:
-            page.mouse.move(0, 0)
-            page.mouse.move(x, y)
-            if want in tip_state()["text"]:
+            if want in hover(x, y)["text"]:
                 break
         top = page.evaluate(
             "([x, y]) => { const e = document.elementFromPoint(x, y);"
@@ -173,9 +182,7 @@ def check_html(browser, path: Path, failures: list[str]) -> dict[str, int]:
         t = float(marker.get_attribute("data-time") or "nan")
         box = marker.bounding_box()
         assert box is not None
-        page.mouse.move(0, 0)
-        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        tip = tip_state()
+        tip = hover(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         stats["markers"] += 1
         if check_visible(tip, f"marker {step}"):
             if highlighted() != [step]:
@@ -189,14 +196,10 @@ def check_html(browser, path: Path, failures: list[str]) -> dict[str, int]:
     labels = page.locator("g.step text.label")
     for i in range(labels.count()):
         label = labels.nth(i)
-        step = page.evaluate(
-            "(el) => el.closest('g.step').dataset.step", label.element_handle()
-        )
+        step = step_of(label)
         box = label.bounding_box()
         assert box is not None
-        page.mouse.move(0, 0)
-        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        tip = tip_state()
+        tip = hover(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         stats["labels"] += 1
         if check_visible(tip, f"label {step}"):
             first = tip["text"].splitlines()[0]
@@ -220,14 +223,10 @@ def check_html(browser, path: Path, failures: list[str]) -> dict[str, int]:
     stats["rows"] = 0
     for i in range(rows.count()):
         bg = rows.nth(i)
-        step = page.evaluate(
-            "(el) => el.closest('g.step').dataset.step", bg.element_handle()
-        )
+        step = step_of(bg)
         box = bg.bounding_box()
         assert box is not None
-        page.mouse.move(0, 0)
-        page.mouse.move(box["x"] + box["width"] - 8, box["y"] + box["height"] / 2)
-        tip = tip_state()
+        tip = hover(box["x"] + box["width"] - 8, box["y"] + box["height"] / 2)
         stats["rows"] += 1
         before = len(failures)
         if check_visible(tip, f"row {step}"):
