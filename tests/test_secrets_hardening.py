@@ -312,3 +312,26 @@ async def test_a_short_mask_does_not_break_the_trace(
         loaded = ts.load_trace(tmp_path / f"t{suffix}")
         assert loaded.steps["s"].conclusion is ts.Result.SUCCEEDED
         assert loaded.steps["s"].log == report.steps["s"].log
+
+
+def test_base64_forms_of_a_secret_are_masked_at_any_offset() -> None:
+    # echo "$TOKEN" | base64, with anything before it.
+    import base64
+
+    masker = Masker([SECRET])
+    for before in (b"", b"a", b"ab", b"abc"):
+        encoded = base64.b64encode(before + SECRET.encode() + b"\n").decode()
+        masked = masker.mask(encoded)
+        assert "***" in masked
+        assert len(masked.replace("***", "")) <= 8  # what the neighbours set
+    assert Masker(["short"]).mask(base64.b64encode(b"short").decode()) == "c2hvcnQ="
+
+
+def test_many_masks_keep_few_patterns() -> None:
+    # Each ::add-mask:: used to recompile one pattern of every value: 2,000
+    # masks took minutes. Chunks merged like a binary counter stay few.
+    masker = Masker()
+    for n in range(1, 2049):
+        masker.add(f"value-{n:05d}")
+        assert len(masker._chunks) <= len(masker._values).bit_length()
+    assert masker.mask("a value-00001 b value-02048 c") == "a *** b *** c"

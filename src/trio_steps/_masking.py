@@ -9,6 +9,7 @@ it may cut a long line without splitting a secret in two.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import urllib.parse
@@ -27,8 +28,8 @@ def _forms(value: str) -> list[str]:
     The value itself and each of its lines (stripped), and for each: the
     text a step's output decoder makes of its bytes when they are not UTF-8
     (a command-line secret holds them as surrogate escapes, step output is
-    decoded with U+FFFD), its JSON string form (``toJSON``) and its URL
-    encoding, as GitHub's runner does.
+    decoded with U+FFFD), its JSON string form (``toJSON``), its URL
+    encoding and its base64 forms, as GitHub's runner does.
     """
     forms: list[str] = []
     for part in (value, *value.splitlines()):
@@ -40,6 +41,28 @@ def _forms(value: str) -> list[str]:
         forms.append(raw.decode("utf-8", "replace"))
         forms.append(json.dumps(part, ensure_ascii=False)[1:-1])
         forms.append(urllib.parse.quote(raw, safe=""))
+        if len(raw) >= _BASE64_MIN:
+            forms.extend(_base64_forms(raw))
+    return forms
+
+
+#: The shortest value (in bytes) whose base64 forms are masked too: the
+#: forms of shorter ones are too short not to be found by chance.
+_BASE64_MIN: Final = 6
+
+
+def _base64_forms(raw: bytes) -> list[str]:
+    """The base64 text of ``raw`` wherever it starts in a 3-byte group.
+
+    Only the characters that depend on ``raw`` alone, so that the value is
+    found inside a longer encoded text (``echo "$TOKEN" | base64``).
+    """
+    forms = []
+    for shift in range(3):
+        text = base64.b64encode(bytes(shift) + raw).decode("ascii")
+        first = -(-8 * shift // 6)
+        last = 8 * (shift + len(raw)) // 6
+        forms.append(text[first:last])
     return forms
 
 
@@ -58,19 +81,53 @@ def _raw(text: str) -> bytes:
 
 
 @final
+class _Chunk:
+    """Some of the values, with one pattern that matches any of them."""
+
+    __slots__ = ("pattern", "values")
+
+    def __init__(self, values: list[str]) -> None:
+        self.values = values
+        # Longest first: the alternation then matches the longest value that
+        # starts at a position.
+        ordered = sorted(values, key=len, reverse=True)
+        self.pattern = re.compile("|".join(map(re.escape, ordered)))
+
+    def spans(self, text: str, spans: list[tuple[int, int]]) -> None:
+        """Append where the values occur in ``text``, overlapping ones merged."""
+        search, match = self.pattern.search, self.pattern.match
+        found = search(text)
+        while found is not None:
+            start, end = found.span()
+            # A value may start inside the match and end after it.
+            probe = start + 1
+            while probe < end:
+                inner = match(text, probe)
+                if inner is not None and inner.end() > end:
+                    end = inner.end()
+                probe += 1
+            spans.append((start, end))
+            found = search(text, end)
+
+
+@final
 class Masker:
     """The values a job masks, and the masking of text with them.
+
+    The values are kept in a few chunks, each with one compiled pattern:
+    adding a value compiles only small chunks (merged two by two, like a
+    binary counter), so that many ``::add-mask::`` lines cost ``n log n``,
+    not ``n²``.
 
     Args:
         values: The first values to mask (the job's secrets).
     """
 
-    __slots__ = ("_any", "_at", "_values", "longest", "version")
+    __slots__ = ("_chunks", "_values", "longest", "version")
 
     def __init__(self, values: Iterable[str] = ()) -> None:
-        self._values: dict[str, None] = {}
-        self._any: re.Pattern[str] | None = None
-        self._at: re.Pattern[str] | None = None
+        self._values: set[str] = set()
+        self._chunks: list[_Chunk] = []
         #: The length of the longest value masked (0 when there is none).
         self.longest = 0
         #: How many times the set of values grew (0 for an empty masker).
@@ -87,17 +144,16 @@ class Masker:
         Args:
             value: The value; one made only of whitespace masks nothing.
         """
-        new = [form for form in _forms(value) if form not in self._values]
+        new = list(dict.fromkeys(f for f in _forms(value) if f not in self._values))
         if not new:
             return
-        self._values.update(dict.fromkeys(new))
-        # Longest first: the alternation then matches the longest value that
-        # starts at a position.
-        ordered = sorted(self._values, key=len, reverse=True)
-        alternation = "|".join(map(re.escape, ordered))
-        self._any = re.compile(alternation)
-        self._at = re.compile(f"(?=({alternation}))")
-        self.longest = len(ordered[0])
+        self._values.update(new)
+        chunks = self._chunks
+        chunks.append(_Chunk(new))
+        while len(chunks) > 1 and len(chunks[-2].values) <= len(chunks[-1].values):
+            last = chunks.pop()
+            chunks[-1] = _Chunk(chunks[-1].values + last.values)
+        self.longest = max(self.longest, *map(len, new))
         self.version += 1
 
     def spans(self, text: str) -> list[tuple[int, int]]:
@@ -110,15 +166,13 @@ class Masker:
             Sorted, disjoint ``(start, end)`` spans; matches that overlap
             make one span, matches that only touch stay apart.
         """
-        if self._any is None or self._at is None:
-            return []
-        first = self._any.search(text)
-        if first is None:
-            return []
+        found: list[tuple[int, int]] = []
+        for chunk in self._chunks:
+            chunk.spans(text, found)
+        if len(self._chunks) > 1:
+            found.sort()
         spans: list[tuple[int, int]] = []
-        for match in self._at.finditer(text, first.start()):
-            start = match.start()
-            end = start + len(match.group(1))
+        for start, end in found:
             if spans and start < spans[-1][1]:
                 if end > spans[-1][1]:
                     spans[-1] = (spans[-1][0], end)
@@ -135,11 +189,14 @@ class Masker:
         Returns:
             ``text`` with each span of :meth:`spans` replaced by ``***``.
         """
-        if self._any is None or self._any.search(text) is None:
+        if not self._chunks:
+            return text
+        spans = self.spans(text)
+        if not spans:
             return text
         pieces: list[str] = []
         position = 0
-        for start, end in self.spans(text):
+        for start, end in spans:
             pieces.append(text[position:start])
             pieces.append(MASK)
             position = end
@@ -159,7 +216,7 @@ class Masker:
             ``limit``, or the start of the masked span that crosses it (the
             end of that span when it starts at 0).
         """
-        if self._any is None:
+        if not self._chunks:
             return limit
         for start, end in self.spans(text[: limit + self.longest - 1]):
             if start < limit < end:
