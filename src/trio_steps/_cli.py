@@ -382,7 +382,11 @@ def _render_job_env(
             try:
                 value = compile_template(value, names=names).render(contexts)
             except ValueError as exc:
-                raise ValueError(f"env {name}: {exc}") from None
+                # The message may quote a secret (``format(secrets.X)``).
+                from ._masking import Masker
+
+                message = Masker(secrets.values()).mask(str(exc))
+                raise ValueError(f"env {name}: {message}") from None
         rendered[name] = value
     return rendered
 
@@ -399,6 +403,8 @@ def _run_job(job: Job, args: argparse.Namespace, *, use_color: bool) -> int:
         from ._engine import JobRunner
 
         runner = JobRunner(job, on_event=printer.on_event, log_dir=args.log_dir)
+        # The runner's values grow with ``::add-mask::``: print through them.
+        printer.mask = runner.mask
 
         def name_of(step: str) -> str | None:
             report = runner.report.steps.get(step)
@@ -510,14 +516,20 @@ class _Printer:
     """
 
     def __init__(self, job: Job, *, color: bool, stream: IO[str]) -> None:
+        from ._masking import Masker
+
         self.stream = stream
         self.color = color
+        #: Masks what is printed: the job's secrets, then (once the job
+        #: runs) :meth:`JobRunner.mask`, which knows ``::add-mask::`` values.
+        self.mask: Callable[[str], str] = Masker(job.secrets.values()).mask
         self.labels: dict[str, str] = {}
         self.names: dict[str, str] = {}
         self.kinds: dict[str, str] = {}
         for planned in job.plan:
             generated = planned.id.startswith("__")
-            label = _shorten(planned.name) if generated else planned.id
+            # Masked before it is shortened: a cut secret is not masked.
+            label = _shorten(self.mask(planned.name)) if generated else planned.id
             self.labels[planned.id] = label
             self.names[planned.id] = planned.name
             self.kinds[planned.id] = planned.kind
@@ -592,8 +604,9 @@ class _Printer:
             name = self.names.get(step, step)
             if "${{" in name:
                 name = self.name_of(step) or name
-                if step.startswith("__"):
-                    self.labels[step] = _shorten(name)
+            name = self.mask(name)
+            if step.startswith("__"):
+                self.labels[step] = _shorten(name)
             label = self.labels.get(step, step)
             self.line(
                 step, "started" if name == label else f"started: {name}", dim=True
@@ -638,7 +651,8 @@ class _Printer:
     def line(
         self, step: str, text: str, *, dim: bool, result: str | None = None
     ) -> None:
-        label = self.labels.get(step, step)
+        label = self.mask(self.labels.get(step, step))
+        text = self.mask(text)
         if self._console is None:
             self.stream.write(f"[{label}] {text}\n")
             self.stream.flush()
@@ -654,6 +668,7 @@ class _Printer:
         self._console.print(rendered, soft_wrap=True)  # type: ignore[attr-defined]
 
     def notice(self, text: str) -> None:
+        text = self.mask(text)
         if self._console is None:
             print(f"trio-steps: {text}", file=sys.stderr, flush=True)
             return
@@ -673,10 +688,14 @@ class _Printer:
             for n, step in enumerate(self.running):
                 if n:
                     status.append(", ")
-                status.append(self.labels.get(step, step), style=self.style_of(step))
+                status.append(
+                    self.mask(self.labels.get(step, step)), style=self.style_of(step)
+                )
         if self.queued:
             status.append("  queued: " if self.running else "queued: ", style="bold")
-            status.append(", ".join(self.labels.get(s, s) for s in self.queued))
+            status.append(
+                self.mask(", ".join(self.labels.get(s, s) for s in self.queued))
+            )
         live.update(status, refresh=True)  # type: ignore[attr-defined]
 
     # -- the end -------------------------------------------------------------
@@ -686,7 +705,7 @@ class _Printer:
         for step_id, step in report.steps.items():
             rows.append(
                 (
-                    _shorten(step.name, 48),
+                    _shorten(self.mask(step.name), 48),
                     "" if step_id.startswith("__") else step_id,
                     _kind(step),
                     _conclusion(step),

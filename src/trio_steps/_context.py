@@ -14,6 +14,7 @@ import trio
 
 if TYPE_CHECKING:
     from ._job import Step
+    from ._masking import Masker
     from ._shell import ShellJob
 
 __all__ = ["StepContext", "StepFailed", "StepRun"]
@@ -65,6 +66,7 @@ class StepRun:
         "id",
         "interrupt_grace",
         "log_path",
+        "masker",
         "name",
         "path",
         "runner_temp",
@@ -98,6 +100,7 @@ class StepRun:
         log_path: str | None = None,
         runner_temp: str | None = None,
         shell_job: ShellJob | None = None,
+        masker: Masker | None = None,
     ) -> None:
         self._sink = sink
         self.step = step
@@ -117,6 +120,9 @@ class StepRun:
         self.runner_temp = runner_temp
         #: What the job's shell steps share (``_shell.ShellJob``).
         self.shell_job = shell_job
+        #: The job's masked values: executors that cut long lines ask it
+        #: where a cut splits no secret (the sink masks the lines).
+        self.masker = masker
         # What the step produced; allocated on first write, since most
         # steps write nothing and a job may hold 100,000 of them.
         self._outputs: dict[str, str] | None = None

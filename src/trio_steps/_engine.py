@@ -30,6 +30,7 @@ from ._background import Slots
 from ._context import StepFailed, StepRun
 from ._events import Event, EventKind, EventLog, EventRecord, event_from_record
 from ._job import Job, PlannedStep, Step
+from ._masking import Masker
 from ._python_step import run_python
 from ._results import (
     CaseInsensitiveMapping,
@@ -51,7 +52,6 @@ __all__ = ["LOG_TAIL", "JobRunner", "run_job"]
 #: Subscribers and log files see every line.
 LOG_TAIL: Final = 1000
 
-_MASK: Final = "***"
 _NO_OUTPUTS: Mapping[str, str] = MappingProxyType({})
 _SUCCESS = (None, Result.SUCCEEDED, Result.SUCCEEDED_WITH_ISSUES)
 _Data = tuple[tuple[str, object], ...]
@@ -79,6 +79,28 @@ def _output_record(
 ) -> EventRecord:
     """The ``step-output`` event of one log line."""
     return ("step-output", step_id, now, wall, (("line", line), ("stream", stream)))
+
+
+#: The fields of event data that hold free text (the others are names of
+#: results, kinds, signals and step ids, which a short mask must not break).
+_FREE_TEXT: Final = frozenset({"line", "name"})
+
+
+def _masked_record(record: EventRecord, masker: Masker) -> EventRecord:
+    """``record`` with the free text of its data masked."""
+    kind, step_id, now, wall, data = record
+    if not any(key in _FREE_TEXT for key, _ in data):
+        return record
+    masked = tuple(
+        (
+            key,
+            masker.mask(value)
+            if key in _FREE_TEXT and isinstance(value, str)
+            else value,
+        )
+        for key, value in data
+    )
+    return (kind, step_id, now, wall, masked)
 
 
 class _State(enum.Enum):
@@ -466,9 +488,10 @@ class JobRunner:
         self._env_proxy_of: Mapping[str, str] | None = None
         self._env_proxy: Mapping[str, str] = MappingProxyType({})
         self._path: tuple[str, ...] = ()
-        self._masks: list[str] = []
-        for secret in job.secrets.values():
-            self._add_mask(secret)
+        self._masker = Masker(job.secrets.values())
+        # Events recorded while the masker had only the job's secrets need
+        # no second pass when the report is built (see _all_events).
+        self._masker_version = self._masker.version
         self._slots: Slots[_Record] = Slots(job.max_background, self._start_background)
         self._launched: list[_Record] = []
         self._active: dict[_Record, None] = {}  # background: queued or running
@@ -555,12 +578,20 @@ class JobRunner:
             steps = CaseInsensitiveMapping(
                 {r.plan.id: self._step_report(r) for r in self._records}
             )
+        masker = self._masker
+        env: Mapping[str, str] = self._env
+        path = self._path
+        if masker:
+            # A report never holds a secret (docs/source/cli.rst): the steps
+            # got the real values, the report gets them masked.
+            env = {name: masker.mask(value) for name, value in env.items()}
+            path = tuple(map(masker.mask, path))
         return JobReport(
             result=self._result if self._result is not None else Result.SUCCEEDED,
             steps=steps,
             events=self._all_events(),
-            env=self._env,
-            path=self._path,
+            env=env,
+            path=path,
             finished=self._finished,
         )
 
@@ -576,16 +607,29 @@ class JobRunner:
             outputs = r.produced[0]
         else:
             outputs = {}
+        masker = self._masker
+        name, error = r.name, r.error
+        log = tuple(entry[4] for entry in r.log[-LOG_TAIL:]) if r.log else ()
+        if masker:
+            # Masked again with the values known now: a value added by
+            # ``::add-mask::`` after a line was recorded is masked here too.
+            mask = masker.mask
+            name = mask(name)
+            outputs = {key: mask(value) for key, value in outputs.items()}
+            if error is not None:
+                error = mask(error)
+            if self._masker_version != masker.version:
+                log = tuple(map(mask, log))
         return StepReport(
             id=r.plan.id,
-            name=r.name,
+            name=name,
             kind=r.plan.kind,
             background=r.plan.background,
             group=r.plan.group,
             outcome=r.outcome,
             conclusion=r.conclusion,
             outputs=outputs,
-            log=tuple(entry[4] for entry in r.log[-LOG_TAIL:]) if r.log else (),
+            log=log,
             queued_at=r.queued_at,
             started_at=r.started_at,
             finished_at=r.finished_at,
@@ -594,7 +638,7 @@ class JobRunner:
             timed_out=r.timed_out,
             abandoned=r.abandoned,
             exit_code=r.exit_code,
-            error=r.error,
+            error=error,
         )
 
     def _all_events(self) -> EventLog:
@@ -607,6 +651,15 @@ class JobRunner:
         ]
         events = [event for chunk in self._sealed for event in chunk]
         events += self._events
+        masker = self._masker
+        if self._masker_version != masker.version:
+            # Values added while the job ran are masked in the earlier events
+            # too, so that a trace of the job can be shared.
+            events = [_masked_record(event, masker) for event in events]
+            tails = [
+                ((b, n, t, w, masker.mask(line), stream), step_id)
+                for (b, n, t, w, line, stream), step_id in tails
+            ]
         if not tails:
             return EventLog(events)
         tails.sort(key=lambda tail: (tail[0][0], tail[0][1]))
@@ -671,17 +724,25 @@ class JobRunner:
         self._output(r, line, "log")
 
     def _add_mask(self, value: str) -> None:
-        for part in [value, *value.splitlines()]:
-            part = part.strip()
-            if part and part not in self._masks:
-                self._masks.append(part)
-        self._masks.sort(key=len, reverse=True)
+        self._masker.add(value)
 
     def _mask(self, text: str) -> str:
-        for secret in self._masks:
-            if secret in text:
-                text = text.replace(secret, _MASK)
-        return text
+        return self._masker.mask(text)
+
+    def mask(self, text: str) -> str:
+        """Mask the job's secrets and ``::add-mask::`` values in ``text``.
+
+        Every value known so far is replaced by ``***`` (overlapping values
+        as one). The engine masks its events and reports itself; this is for
+        what a caller prints from elsewhere (see ``docs/source/cli.rst``).
+
+        Args:
+            text: The text to mask.
+
+        Returns:
+            ``text`` with every masked value replaced by ``***``.
+        """
+        return self._masker.mask(text)
 
     # ---------------------------------------------------------- the engine
 
@@ -697,7 +758,7 @@ class JobRunner:
                         EventKind.JOB_STARTED,
                         None,
                         (
-                            ("name", self.job.name),
+                            ("name", self._job_name()),
                             ("max_background", self.job.max_background),
                             ("interrupt_grace", self.job.interrupt_grace),
                             ("terminate_grace", self.job.terminate_grace),
@@ -727,6 +788,10 @@ class JobRunner:
     async def _run_timekeeper(self) -> None:
         with self._timekeeper_scope:
             await self._timekeeper.run()
+
+    def _job_name(self) -> str | None:
+        name = self.job.name
+        return name if name is None else self._mask(name)
 
     def _runner_context(self) -> Mapping[str, object]:
         """The job's ``runner`` context: ``runner.temp`` is its ``RUNNER_TEMP``."""
@@ -903,7 +968,7 @@ class JobRunner:
         script = expand(step.run) if isinstance(step.run, str) else None
         name = expand(step.name)
         if name is not None:
-            r.name = name
+            r.name = self._mask(name)
         if step.timeout_template is not None:
             from ._job import parse_duration
 
@@ -1036,6 +1101,7 @@ class JobRunner:
             terminate_grace=self.job.terminate_grace,
             runner_temp=self._runner_temp_dir() if script is not None else None,
             shell_job=self._shell_job() if script is not None else None,
+            masker=self._masker,
         )
         if r.timeout is not None:  # R4.3: counted from the start
             r.timer = self._timekeeper.at(

@@ -175,14 +175,15 @@ class StepReport:
 
     Attributes:
         id: The step id (generated ids start with ``__``).
-        name: The display name.
+        name: The display name (masked, like ``error`` and ``log``).
         kind: ``run``, ``wait``, ``wait-all``, ``cancel`` or
             ``implicit-wait-all``.
         background: Whether the step was declared ``background``.
         group: The id of the ``parallel`` group the step belongs to, if any.
         outcome: The result before ``continue-on-error`` (SPEC §1).
         conclusion: The result after ``continue-on-error``.
-        outputs: The outputs the step set.
+        outputs: The outputs the step set, with the job's secrets and
+            ``::add-mask::`` values masked (later steps read the real values).
         log: The last lines of the step's log (see :ref:`log-bounds`).
         queued_at: When a background step was launched.
         started_at: When the step got its slot, or its turn.
@@ -232,7 +233,8 @@ class JobReport:
         steps: Step id → :class:`StepReport`, in declared order, post steps
             last; lookups ignore case.
         events: Every event of the job, in the order they happened.
-        env: The final job environment.
+        env: The final job environment, masked like
+            :attr:`StepReport.outputs`.
         path: Path entries the steps added, highest precedence first.
         finished: Whether the job has ended (``False`` for a live report).
     """

@@ -24,7 +24,7 @@ import stat
 import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
-from typing import Final, final
+from typing import TYPE_CHECKING, Final, final
 
 import trio
 
@@ -37,6 +37,9 @@ from ._shell_commands import (
     parse_path_file,
     parse_workflow_command,
 )
+
+if TYPE_CHECKING:
+    from ._masking import Masker
 
 __all__ = [
     "DRAIN_TIMEOUT",
@@ -161,20 +164,27 @@ class LineSplitter:
     Bytes are decoded as UTF-8 with invalid sequences replaced (U+FFFD).
     ``\\n``, ``\\r\\n`` and a lone ``\\r`` end a line (as in GitHub's runner);
     a line longer than ``max_chars`` is emitted in pieces of ``max_chars``
-    characters instead of being buffered whole.
+    characters instead of being buffered whole. With a ``masker``, a cut never
+    splits a masked value: the piece ends before it instead (or after it, for
+    a value longer than a piece), so each piece can be masked on its own.
 
     Args:
         emit: Called with each line, without its terminator, in order.
         max_chars: The longest line emitted in one piece.
+        masker: The job's masked values, if any.
     """
 
-    __slots__ = ("_decoder", "_emit", "_max", "_pending")
+    __slots__ = ("_decoder", "_emit", "_masker", "_max", "_pending")
 
     def __init__(
-        self, emit: Callable[[str], None], max_chars: int = MAX_LINE_CHARS
+        self,
+        emit: Callable[[str], None],
+        max_chars: int = MAX_LINE_CHARS,
+        masker: Masker | None = None,
     ) -> None:
         self._emit = emit
         self._max = max_chars
+        self._masker = masker
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._pending = ""
 
@@ -194,16 +204,25 @@ class LineSplitter:
             text, hold = text[:-1], "\r"
         parts = text.split("\n") if "\r" not in text else _NEWLINE.split(text)
         rest = parts.pop()
-        emit, limit = self._emit, self._max
+        emit, limit, masker = self._emit, self._max, self._masker
         for line in parts:
             if len(line) <= limit:
+                emit(line)
+            elif masker:
+                while len(line) > limit:
+                    cut = masker.safe_cut(line, limit)
+                    emit(line[:cut])
+                    line = line[cut:]
                 emit(line)
             else:
                 for start in range(0, len(line), limit):
                     emit(line[start : start + limit])
-        while len(rest) > limit or (final and rest):
-            emit(rest[:limit])
-            rest = rest[limit:]
+        # A value that crosses the cut must be whole in ``rest`` to be seen.
+        reach = limit + masker.longest - 1 if masker else limit
+        while len(rest) > reach or (final and rest):
+            cut = masker.safe_cut(rest, limit) if masker else limit
+            emit(rest[:cut])
+            rest = rest[cut:]
         self._pending = rest + hold
 
 
@@ -1281,7 +1300,7 @@ class _Execution:
 
     def _splitter(self, name: str) -> LineSplitter:
         line = self.commands.line
-        return LineSplitter(lambda text: line(text, name))
+        return LineSplitter(lambda text: line(text, name), masker=self.run.masker)
 
     def _signal(self, pgid: int, sig: signal.Signals) -> bool:
         try:
