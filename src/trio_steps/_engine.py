@@ -129,7 +129,7 @@ class _Rare:
         self.stop_reason: _Reason | None = None
         self.timed_out = False
         self.timeout: float | None = (
-            plan.step.timeout if plan.step is not None else None
+            plan.step.timeout_seconds if plan.step is not None else None
         )
         self.timer: Timer | None = None
         self.view_cache: StepView | None = None
@@ -250,7 +250,7 @@ class _Record:
     timeout = _RareField[float | None](
         "timeout",
         None,
-        lambda plan: plan.step.timeout if plan.step is not None else None,
+        lambda plan: plan.step.timeout_seconds if plan.step is not None else None,
     )
     name = _RareField("name", "", lambda plan: plan.name)
 
