@@ -30,6 +30,7 @@ from ._background import Slots
 from ._context import StepFailed, StepRun
 from ._events import Event, EventKind, EventLog, EventRecord, event_from_record
 from ._job import Job, PlannedStep, Step
+from ._logtail import LOG_TAIL, JobTails, LogEntry, LogTail
 from ._python_step import run_python
 from ._results import (
     CaseInsensitiveMapping,
@@ -46,10 +47,6 @@ if TYPE_CHECKING:
 
 __all__ = ["LOG_TAIL", "JobRunner", "run_job"]
 
-#: How many of its last log lines a step keeps in memory (in
-#: :attr:`StepReport.log` and as ``step-output`` events of the report).
-#: Subscribers and log files see every line.
-LOG_TAIL: Final = 1000
 
 _MASK: Final = "***"
 _NO_OUTPUTS: Mapping[str, str] = MappingProxyType({})
@@ -68,10 +65,6 @@ _FINISHED: dict[tuple[Result, Result], _Data] = {
 
 
 _EVENT_CHUNK: Final = 1024
-
-#: One line of a step's log: (events emitted before it, output number, time,
-#: wall time, line, stream). Flat, so that it holds no tracked object.
-_LogEntry = tuple[int, int, float, float, str, str]
 
 
 def _output_record(
@@ -270,11 +263,9 @@ class _Record:
         # and the interpolated fields.
         self.frozen: tuple[Any, ...] | None = None
         self.outputs: Mapping[str, str] | None = None
-        # The tail of the log as flat _LogEntry tuples, trimmed to LOG_TAIL
-        # entries in amortised O(1). A tuple once the step finished: flat
-        # tuples of atoms, which the collector stops tracking at its first
-        # pass, so a finished step's log costs full collections nothing.
-        self.log: list[_LogEntry] | tuple[_LogEntry, ...] | None = None
+        # The kept tail of the log (bounded in lines and bytes, per step and
+        # per job: see _logtail), from its first line.
+        self.log: LogTail | None = None
 
     @property
     def published_seq(self) -> int:
@@ -412,8 +403,9 @@ class JobRunner:
             happens. It must not block; if it raises, it is not called again
             and the exception is raised from :meth:`run` once the job ended.
         log_dir: A directory that receives every line of every step's log,
-            one file per step (``<id>.log``); the report itself keeps only the
-            last ``LOG_TAIL`` (1,000) lines of each step.
+            one file per step (``<id>.log``); the report itself keeps only a
+            tail of each step's log, bounded in lines and bytes per step and
+            in bytes per job (see :ref:`log-bounds`).
 
     Raises:
         JobDefinitionError: ``job`` is not a :class:`Job`.
@@ -448,6 +440,7 @@ class JobRunner:
         self._events: list[EventRecord] = []
         self._sealed: list[tuple[EventRecord, ...]] = []
         self._output_seq = 0
+        self._tails = JobTails()
         self._result: Result | None = None
         self._job_cancelled = False
         self._hard_stopped = False
@@ -585,7 +578,8 @@ class JobRunner:
             outcome=r.outcome,
             conclusion=r.conclusion,
             outputs=outputs,
-            log=tuple(entry[4] for entry in r.log[-LOG_TAIL:]) if r.log else (),
+            log=r.log.lines() if r.log is not None else (),
+            log_dropped=r.log.dropped if r.log is not None else 0,
             queued_at=r.queued_at,
             started_at=r.started_at,
             finished_at=r.finished_at,
@@ -599,11 +593,11 @@ class JobRunner:
 
     def _all_events(self) -> EventLog:
         """Every kept event in order: output tails merged back in place."""
-        tails = [
+        tails: list[tuple[LogEntry, str]] = [
             (entry, r.plan.id)
             for r in self._records
-            if r.log
-            for entry in r.log[-LOG_TAIL:]
+            if r.log is not None
+            for entry in r.log.entries
         ]
         events = [event for chunk in self._sealed for event in chunk]
         events += self._events
@@ -651,12 +645,12 @@ class JobRunner:
         line = self._mask(line)
         now, wall = self._now(), time.time()
         log = r.log
-        if not isinstance(log, list):
-            log = r.log = list(log) if log else []
+        if log is None:
+            log = r.log = self._tails.new()
         self._output_seq += 1
-        log.append((self._event_count(), self._output_seq, now, wall, line, stream))
-        if len(log) >= 2 * LOG_TAIL:
-            del log[:LOG_TAIL]
+        self._tails.add(
+            log, (self._event_count(), self._output_seq, now, wall, line, stream)
+        )
         if self._log_dir is not None:
             if r.log_file is None:
                 self._log_dir.mkdir(parents=True, exist_ok=True)
@@ -1115,8 +1109,6 @@ class JobRunner:
         """Record the step's end: outcome, conclusion (R2.3), slot, waiters."""
         was_running = r.state is _State.RUNNING
         r.state = _State.DONE
-        if r.log:
-            r.log = tuple(r.log[-LOG_TAIL:])
         run = r.run
         if run is not None:
             # Keep only what it wrote: an abandoned step's later writes, and
@@ -1133,6 +1125,8 @@ class JobRunner:
             r.error = self._mask(error)
             if r.plan.kind == "run":
                 self._log(r, r.error)
+        if r.log is not None:
+            r.log.freeze()
         rare = r.rare  # None for most steps: nothing rare to report
         coe = r.plan.continue_on_error if rare is None else rare.coe
         r.conclusion = Result.SUCCEEDED if outcome is Result.FAILED and coe else outcome
@@ -1183,6 +1177,8 @@ class JobRunner:
         r.outcome = r.conclusion = Result.FAILED
         r.error = self._mask(message)
         self._log(r, r.error)
+        assert r.log is not None
+        r.log.freeze()
         self._emit(
             EventKind.STEP_FINISHED, r.plan.id, _FINISHED[Result.FAILED, Result.FAILED]
         )

@@ -184,6 +184,10 @@ class StepReport:
         conclusion: The result after ``continue-on-error``.
         outputs: The outputs the step set.
         log: The last lines of the step's log (see :ref:`log-bounds`).
+        log_dropped: How many earlier lines of the step's log are not in
+            ``log``: dropped to bound the report's memory. They were
+            delivered live like every line (``on_event``, the command
+            line's output, ``log_dir`` files).
         queued_at: When a background step was launched.
         started_at: When the step got its slot, or its turn.
         finished_at: When the step ended (or was given up on, R6.4).
@@ -205,6 +209,7 @@ class StepReport:
     conclusion: Result | None = None
     outputs: Mapping[str, str] = attrs.field(default=_EMPTY, converter=_freeze_str_map)
     log: tuple[str, ...] = ()
+    log_dropped: int = 0
     queued_at: float | None = None
     started_at: float | None = None
     finished_at: float | None = None
