@@ -440,6 +440,8 @@ class JobRunner:
         self._events: list[EventRecord] = []
         self._sealed: list[tuple[EventRecord, ...]] = []
         self._output_seq = 0
+        # The abandoned step whose task ended after every step finished.
+        self._ran_past: str | None = None
         self._tails = JobTails()
         self._result: Result | None = None
         self._job_cancelled = False
@@ -759,7 +761,10 @@ class JobRunner:
                 r.log_file = None
         self._finished = True
         result = self._result if self._result is not None else Result.SUCCEEDED
-        self._emit(EventKind.JOB_FINISHED, None, (("result", result.name),))
+        data: _Data = (("result", result.name),)
+        if self._ran_past is not None:
+            data += (("abandoned_last", self._ran_past),)
+        self._emit(EventKind.JOB_FINISHED, None, data)
         self._finished_event.set()
 
     async def _main(self) -> None:
@@ -1076,6 +1081,8 @@ class JobRunner:
         rare = r.rare
         if rare is not None:
             if rare.abandoned:  # R6.4: its later exit changes nothing
+                # ... but it may be what the job's end waited for.
+                self._ran_past = r.plan.id
                 return
             rare.exit_code = run.exit_code
             if rare.stop_reason is not None:
@@ -1109,6 +1116,7 @@ class JobRunner:
         """Record the step's end: outcome, conclusion (R2.3), slot, waiters."""
         was_running = r.state is _State.RUNNING
         r.state = _State.DONE
+        self._ran_past = None
         run = r.run
         if run is not None:
             # Keep only what it wrote: an abandoned step's later writes, and
