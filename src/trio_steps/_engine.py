@@ -27,7 +27,7 @@ from typing import IO, TYPE_CHECKING, Any, Final, Generic, TypeVar, final
 import trio
 
 from ._background import Slots
-from ._context import StepFailed, StepRun
+from ._context import StepFailed, StepRun, shorten_error
 from ._events import Event, EventKind, EventLog, EventRecord, event_from_record
 from ._job import Job, PlannedStep, Step
 from ._logtail import LOG_TAIL, JobTails, LogEntry, LogTail
@@ -1130,9 +1130,10 @@ class JobRunner:
             r.run = None
         r.outcome = outcome
         if error is not None:
-            r.error = self._mask(error)
+            masked = self._mask(error)
+            r.error = shorten_error(masked)
             if r.plan.kind == "run":
-                self._log(r, r.error)
+                self._log(r, masked)
         if r.log is not None:
             r.log.freeze()
         rare = r.rare  # None for most steps: nothing rare to report
@@ -1183,8 +1184,9 @@ class JobRunner:
         """R3.4/R3.6: FAILED at once, not run or launched; so is the job."""
         r.state = _State.DONE
         r.outcome = r.conclusion = Result.FAILED
-        r.error = self._mask(message)
-        self._log(r, r.error)
+        masked = self._mask(message)
+        r.error = shorten_error(masked)
+        self._log(r, masked)
         assert r.log is not None
         r.log.freeze()
         self._emit(

@@ -197,7 +197,8 @@ class StepReport:
         timed_out: Whether the step hit its own timeout.
         abandoned: Whether the engine gave up waiting for it (R6.4).
         exit_code: The exit code of a shell step's process.
-        error: Why the step failed or was cancelled, in one line.
+        error: Why the step failed or was cancelled, in one line, cut to
+            4,096 characters (the whole message is in the step's log).
     """
 
     id: str
