@@ -17,7 +17,35 @@ if TYPE_CHECKING:
     from ._masking import Masker
     from ._shell import ShellJob
 
-__all__ = ["StepContext", "StepFailed", "StepRun"]
+__all__ = [
+    "ANNOTATION_LIMIT",
+    "ERROR_LIMIT",
+    "StepContext",
+    "StepFailed",
+    "StepRun",
+    "shorten_error",
+]
+
+#: How many annotations a running step keeps (the first ones); every
+#: annotation is a log line as well, whatever their number.
+ANNOTATION_LIMIT: Final = 100
+#: How many characters of an error message a report keeps.
+ERROR_LIMIT: Final = 4096
+
+
+def shorten_error(text: str) -> str:
+    """``text`` cut to :data:`ERROR_LIMIT` characters, saying how much was cut.
+
+    Cut only after masking: a secret across the cut is masked whole.
+    """
+    if len(text) <= ERROR_LIMIT:
+        return text
+    more = len(text) - ERROR_LIMIT
+    return (
+        f"{text[:ERROR_LIMIT]}… ({more} more characters; "
+        "the whole message is in the step's log)"
+    )
+
 
 #: Streams a ``step-output`` event can name.
 STREAMS: Final = ("stdout", "stderr", "log")
@@ -208,8 +236,14 @@ class StepRun:
         self.path_added.append(entry)
 
     def annotate(self, level: str, message: str) -> None:
-        """Record an annotation (``notice``, ``warning`` or ``error``)."""
-        self.annotations.append((level, message))
+        """Record an annotation (``notice``, ``warning`` or ``error``).
+
+        Only the first :data:`ANNOTATION_LIMIT` are kept in
+        :attr:`annotations`; each one is logged.
+        """
+        annotations = self.annotations
+        if len(annotations) < ANNOTATION_LIMIT:
+            annotations.append((level, message))
         self.output(f"{level.capitalize()}: {message}", "log")
 
 

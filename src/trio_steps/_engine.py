@@ -27,9 +27,10 @@ from typing import IO, TYPE_CHECKING, Any, Final, Generic, TypeVar, final
 import trio
 
 from ._background import Slots
-from ._context import StepFailed, StepRun
+from ._context import StepFailed, StepRun, shorten_error
 from ._events import Event, EventKind, EventLog, EventRecord, event_from_record
 from ._job import Job, PlannedStep, Step
+from ._logtail import LOG_TAIL, JobTails, LogEntry, LogTail
 from ._masking import Masker
 from ._python_step import run_python
 from ._results import (
@@ -47,10 +48,6 @@ if TYPE_CHECKING:
 
 __all__ = ["LOG_TAIL", "JobRunner", "run_job"]
 
-#: How many of its last log lines a step keeps in memory (in
-#: :attr:`StepReport.log` and as ``step-output`` events of the report).
-#: Subscribers and log files see every line.
-LOG_TAIL: Final = 1000
 
 _NO_OUTPUTS: Mapping[str, str] = MappingProxyType({})
 _SUCCESS = (None, Result.SUCCEEDED, Result.SUCCEEDED_WITH_ISSUES)
@@ -68,10 +65,6 @@ _FINISHED: dict[tuple[Result, Result], _Data] = {
 
 
 _EVENT_CHUNK: Final = 1024
-
-#: One line of a step's log: (events emitted before it, output number, time,
-#: wall time, line, stream). Flat, so that it holds no tracked object.
-_LogEntry = tuple[int, int, float, float, str, str]
 
 
 def _output_record(
@@ -151,7 +144,7 @@ class _Rare:
         self.stop_reason: _Reason | None = None
         self.timed_out = False
         self.timeout: float | None = (
-            plan.step.timeout if plan.step is not None else None
+            plan.step.timeout_seconds if plan.step is not None else None
         )
         self.timer: Timer | None = None
         self.view_cache: StepView | None = None
@@ -272,7 +265,7 @@ class _Record:
     timeout = _RareField[float | None](
         "timeout",
         None,
-        lambda plan: plan.step.timeout if plan.step is not None else None,
+        lambda plan: plan.step.timeout_seconds if plan.step is not None else None,
     )
     name = _RareField("name", "", lambda plan: plan.name)
 
@@ -292,11 +285,9 @@ class _Record:
         # and the interpolated fields.
         self.frozen: tuple[Any, ...] | None = None
         self.outputs: Mapping[str, str] | None = None
-        # The tail of the log as flat _LogEntry tuples, trimmed to LOG_TAIL
-        # entries in amortised O(1). A tuple once the step finished: flat
-        # tuples of atoms, which the collector stops tracking at its first
-        # pass, so a finished step's log costs full collections nothing.
-        self.log: list[_LogEntry] | tuple[_LogEntry, ...] | None = None
+        # The kept tail of the log (bounded in lines and bytes, per step and
+        # per job: see _logtail), from its first line.
+        self.log: LogTail | None = None
 
     @property
     def published_seq(self) -> int:
@@ -434,8 +425,9 @@ class JobRunner:
             happens. It must not block; if it raises, it is not called again
             and the exception is raised from :meth:`run` once the job ended.
         log_dir: A directory that receives every line of every step's log,
-            one file per step (``<id>.log``); the report itself keeps only the
-            last ``LOG_TAIL`` (1,000) lines of each step.
+            one file per step (``<id>.log``); the report itself keeps only a
+            tail of each step's log, bounded in lines and bytes per step and
+            in bytes per job (see :ref:`log-bounds`).
 
     Raises:
         JobDefinitionError: ``job`` is not a :class:`Job`.
@@ -470,6 +462,9 @@ class JobRunner:
         self._events: list[EventRecord] = []
         self._sealed: list[tuple[EventRecord, ...]] = []
         self._output_seq = 0
+        # The abandoned step whose task ended after every step finished.
+        self._ran_past: str | None = None
+        self._tails = JobTails()
         self._result: Result | None = None
         self._job_cancelled = False
         self._hard_stopped = False
@@ -609,7 +604,7 @@ class JobRunner:
             outputs = {}
         masker = self._masker
         name, error = r.name, r.error
-        log = tuple(entry[4] for entry in r.log[-LOG_TAIL:]) if r.log else ()
+        log = r.log.lines() if r.log is not None else ()
         if masker:
             # Masked again with the values known now: a value added by
             # ``::add-mask::`` after a line was recorded is masked here too.
@@ -630,6 +625,7 @@ class JobRunner:
             conclusion=r.conclusion,
             outputs=outputs,
             log=log,
+            log_dropped=r.log.dropped if r.log is not None else 0,
             queued_at=r.queued_at,
             started_at=r.started_at,
             finished_at=r.finished_at,
@@ -643,11 +639,11 @@ class JobRunner:
 
     def _all_events(self) -> EventLog:
         """Every kept event in order: output tails merged back in place."""
-        tails = [
+        tails: list[tuple[LogEntry, str]] = [
             (entry, r.plan.id)
             for r in self._records
-            if r.log
-            for entry in r.log[-LOG_TAIL:]
+            if r.log is not None
+            for entry in r.log.entries
         ]
         events = [event for chunk in self._sealed for event in chunk]
         events += self._events
@@ -704,12 +700,12 @@ class JobRunner:
         line = self._mask(line)
         now, wall = self._now(), time.time()
         log = r.log
-        if not isinstance(log, list):
-            log = r.log = list(log) if log else []
+        if log is None:
+            log = r.log = self._tails.new()
         self._output_seq += 1
-        log.append((self._event_count(), self._output_seq, now, wall, line, stream))
-        if len(log) >= 2 * LOG_TAIL:
-            del log[:LOG_TAIL]
+        self._tails.add(
+            log, (self._event_count(), self._output_seq, now, wall, line, stream)
+        )
         if self._log_dir is not None:
             if r.log_file is None:
                 self._log_dir.mkdir(parents=True, exist_ok=True)
@@ -830,7 +826,10 @@ class JobRunner:
                 r.log_file = None
         self._finished = True
         result = self._result if self._result is not None else Result.SUCCEEDED
-        self._emit(EventKind.JOB_FINISHED, None, (("result", result.name),))
+        data: _Data = (("result", result.name),)
+        if self._ran_past is not None:
+            data += (("abandoned_last", self._ran_past),)
+        self._emit(EventKind.JOB_FINISHED, None, data)
         self._finished_event.set()
 
     async def _main(self) -> None:
@@ -1148,6 +1147,8 @@ class JobRunner:
         rare = r.rare
         if rare is not None:
             if rare.abandoned:  # R6.4: its later exit changes nothing
+                # ... but it may be what the job's end waited for.
+                self._ran_past = r.plan.id
                 return
             rare.exit_code = run.exit_code
             if rare.stop_reason is not None:
@@ -1181,8 +1182,7 @@ class JobRunner:
         """Record the step's end: outcome, conclusion (R2.3), slot, waiters."""
         was_running = r.state is _State.RUNNING
         r.state = _State.DONE
-        if r.log:
-            r.log = tuple(r.log[-LOG_TAIL:])
+        self._ran_past = None
         run = r.run
         if run is not None:
             # Keep only what it wrote: an abandoned step's later writes, and
@@ -1196,9 +1196,12 @@ class JobRunner:
             r.run = None
         r.outcome = outcome
         if error is not None:
-            r.error = self._mask(error)
+            masked = self._mask(error)
+            r.error = shorten_error(masked)
             if r.plan.kind == "run":
-                self._log(r, r.error)
+                self._log(r, masked)
+        if r.log is not None:
+            r.log.freeze()
         rare = r.rare  # None for most steps: nothing rare to report
         coe = r.plan.continue_on_error if rare is None else rare.coe
         r.conclusion = Result.SUCCEEDED if outcome is Result.FAILED and coe else outcome
@@ -1247,8 +1250,11 @@ class JobRunner:
         """R3.4/R3.6: FAILED at once, not run or launched; so is the job."""
         r.state = _State.DONE
         r.outcome = r.conclusion = Result.FAILED
-        r.error = self._mask(message)
-        self._log(r, r.error)
+        masked = self._mask(message)
+        r.error = shorten_error(masked)
+        self._log(r, masked)
+        assert r.log is not None
+        r.log.freeze()
         self._emit(
             EventKind.STEP_FINISHED, r.plan.id, _FINISHED[Result.FAILED, Result.FAILED]
         )

@@ -58,7 +58,9 @@ class Event:
             ``step-finished`` has ``outcome`` and ``conclusion`` (as
             :class:`~trio_steps.Result` names); ``step-flushed`` has ``by``;
             ``cancel-requested`` has ``reason``; ``job-finished`` has
-            ``result``.
+            ``result``, and ``abandoned_last`` (a step id) when the last
+            thing the job waited for was the task of an abandoned step
+            (R6.4), which ended after every step had finished.
     """
 
     kind: EventKind = attrs.field(converter=_to_kind)

@@ -275,18 +275,20 @@ class Step:
     name: str | None = None
     background: bool = False
     condition: Condition = None
-    continue_on_error: bool = False
-    timeout: float | None = None
+    #: ``True``/``False``, or the ``${{ }}`` template given (resolved at the
+    #: step's turn).
+    continue_on_error: bool | str = False
+    #: Seconds, or the ``${{ }}`` template given (resolved at the step's
+    #: turn); a plain duration string is converted to seconds at once.
+    timeout: float | str | None = None
     env: Mapping[str, str] = _EMPTY
     shell: str | None = None
     working_directory: str | None = None
+    # Derived from the fields above, never passed in: ``attrs.evolve`` (which
+    # passes every ``init`` field) derives it again.
     compiled_condition: CompiledExpression | None = attrs.field(
-        default=None, repr=False, eq=False
+        default=None, init=False, repr=False, eq=False
     )
-    #: ``timeout`` given as a ``${{ }}`` template, resolved at the turn.
-    timeout_template: str | None = None
-    #: ``continue_on_error`` given as a ``${{ }}`` template.
-    continue_on_error_template: str | None = None
 
     def __init__(
         self,
@@ -339,15 +341,50 @@ class Step:
             name=name,
             background=background,
             condition=condition,
-            continue_on_error=continue_on_error is True,
-            timeout=None if timeout is None else float(timeout),
+            continue_on_error=(
+                coe_template if coe_template is not None else continue_on_error is True
+            ),
+            timeout=(
+                timeout_template
+                if timeout_template is not None
+                else None
+                if timeout is None
+                else float(timeout)
+            ),
             env=_freeze_env(env),
             shell=shell,
             working_directory=working_directory,
-            compiled_condition=compiled,
-            timeout_template=timeout_template,
-            continue_on_error_template=coe_template,
         )
+        if compiled is not None:
+            object.__setattr__(self, "compiled_condition", compiled)
+
+    @property
+    def timeout_template(self) -> str | None:
+        """``timeout`` when it is a ``${{ }}`` template, else ``None``."""
+        return self.timeout if isinstance(self.timeout, str) else None
+
+    @property
+    def timeout_seconds(self) -> float | None:
+        """``timeout`` in seconds when known before the step's turn, else ``None``."""
+        return None if isinstance(self.timeout, str) else self.timeout
+
+    @property
+    def continue_on_error_template(self) -> str | None:
+        """``continue_on_error`` when it is a ``${{ }}`` template, else ``None``."""
+        coe = self.continue_on_error
+        return coe if isinstance(coe, str) else None
+
+    def evolve(self, **changes: object) -> Step:
+        """Return a copy with some arguments changed (validated again).
+
+        The same as ``attrs.evolve(step, **changes)``: the fields not changed
+        are passed as they are (templates included) and everything derived
+        from them is derived again.
+
+        Raises:
+            JobDefinitionError: A changed field has the wrong type or value.
+        """
+        return attrs.evolve(self, **changes)  # type: ignore[arg-type]
 
     @property
     def display_name(self) -> str:
@@ -654,8 +691,13 @@ class Job:
     inputs: Mapping[str, object] = attrs.field(default=_EMPTY)
     github: Mapping[str, object] = attrs.field(default=_EMPTY)
     workspace: str | None = None
-    plan: tuple[PlannedStep, ...] = attrs.field(default=(), repr=False, eq=False)
-    implicit_wait_all: bool = attrs.field(default=False, repr=False, eq=False)
+    # Derived from the steps, never passed in (see Step.compiled_condition).
+    plan: tuple[PlannedStep, ...] = attrs.field(
+        default=(), init=False, repr=False, eq=False
+    )
+    implicit_wait_all: bool = attrs.field(
+        default=False, init=False, repr=False, eq=False
+    )
 
     def __init__(
         self,
@@ -706,12 +748,15 @@ class Job:
             inputs=MappingProxyType(dict(inputs or {})),
             github=MappingProxyType(dict(github or {})),
             workspace=workspace,
-            plan=plan,
-            implicit_wait_all=implicit,
         )
+        object.__setattr__(self, "plan", plan)
+        object.__setattr__(self, "implicit_wait_all", implicit)
 
     def evolve(self, **changes: object) -> Job:
-        """Return a copy with some arguments changed (validated again)."""
+        """Return a copy with some arguments changed (validated again).
+
+        The same as ``attrs.evolve(job, **changes)``.
+        """
         args: dict[str, object] = {
             "post_steps": self.post_steps,
             "env": self.env,
@@ -784,7 +829,7 @@ def _make_plan(
                 step=step,
                 background=background,
                 group=group,
-                continue_on_error=step.continue_on_error,
+                continue_on_error=step.continue_on_error is True,
                 post=post,
                 index=len(plan),
                 templated=_templated(step),

@@ -185,6 +185,10 @@ class StepReport:
         outputs: The outputs the step set, with the job's secrets and
             ``::add-mask::`` values masked (later steps read the real values).
         log: The last lines of the step's log (see :ref:`log-bounds`).
+        log_dropped: How many earlier lines of the step's log are not in
+            ``log``: dropped to bound the report's memory. They were
+            delivered live like every line (``on_event``, the command
+            line's output, ``log_dir`` files).
         queued_at: When a background step was launched.
         started_at: When the step got its slot, or its turn.
         finished_at: When the step ended (or was given up on, R6.4).
@@ -194,7 +198,8 @@ class StepReport:
         timed_out: Whether the step hit its own timeout.
         abandoned: Whether the engine gave up waiting for it (R6.4).
         exit_code: The exit code of a shell step's process.
-        error: Why the step failed or was cancelled, in one line.
+        error: Why the step failed or was cancelled, in one line, cut to
+            4,096 characters (the whole message is in the step's log).
     """
 
     id: str
@@ -206,6 +211,7 @@ class StepReport:
     conclusion: Result | None = None
     outputs: Mapping[str, str] = attrs.field(default=_EMPTY, converter=_freeze_str_map)
     log: tuple[str, ...] = ()
+    log_dropped: int = 0
     queued_at: float | None = None
     started_at: float | None = None
     finished_at: float | None = None

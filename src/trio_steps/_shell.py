@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DRAIN_TIMEOUT",
+    "FILE_COMMAND_LIMIT",
     "MAX_LINE_CHARS",
     "SUMMARY_LIMIT",
     "LineSplitter",
@@ -59,8 +60,12 @@ MAX_LINE_CHARS: Final = 65536
 #: Seconds to keep reading stdout/stderr once every process of the group is
 #: gone; only a process that left the group (``setsid``) can hold them open.
 DRAIN_TIMEOUT: Final = 1.0
-#: A ``GITHUB_STEP_SUMMARY`` larger than this many bytes is not kept.
+#: A ``GITHUB_STEP_SUMMARY`` larger than this many bytes is not read: it
+#: fails the step (GitHub's limit for a step summary).
 SUMMARY_LIMIT: Final = 1024 * 1024
+#: A ``GITHUB_OUTPUT``, ``GITHUB_ENV``, ``GITHUB_STATE`` or ``GITHUB_PATH``
+#: larger than this many bytes is not read: it fails the step.
+FILE_COMMAND_LIMIT: Final = 4 * 1024 * 1024
 
 _READ_SIZE: Final = 65536
 _BASH: Final = ("bash", "--noprofile", "--norc", "-eo", "pipefail", "{0}")
@@ -714,23 +719,66 @@ class _StepFiles:
                 pass
         _remove_tree(self.directory)
 
-    def read(self, file: str) -> bytes:
-        """The file's bytes; ``b""`` when it is empty or was deleted."""
+    @staticmethod
+    def read(where: str, file: str, limit: int) -> bytes:
+        """The file's bytes, at most ``limit``; ``b""`` when empty or deleted.
+
+        Never more than ``limit + 1`` bytes are read, whatever the file is: a
+        regular file whose size is over the limit is not read at all (a
+        sparse file costs nothing), one that grows while it is read stops
+        being read past the limit, and anything else the script may have put
+        there (``/dev/zero``, a FIFO) is read without blocking, up to the
+        limit.
+
+        Args:
+            where: The file's path.
+            file: The file command (``GITHUB_OUTPUT`` …), for the message.
+            limit: The most bytes it may hold.
+
+        Raises:
+            _TooLarge: It holds more than ``limit`` bytes.
+        """
         try:
-            if os.stat(file).st_size == 0:
+            info = os.stat(where)
+            if info.st_size == 0 and stat.S_ISREG(info.st_mode):
                 return b""  # the common case: one syscall
-            fd = os.open(file, _READ)
+            fd = os.open(where, _READ | os.O_NONBLOCK)
         except OSError:
             return b""  # deleted by the script: nothing written
+        chunks: list[bytes] = []
         try:
-            chunks: list[bytes] = []
-            while chunk := os.read(fd, _FILE_CHUNK):
+            info = os.fstat(fd)  # the file opened, not the name stat'ed
+            if stat.S_ISREG(info.st_mode) and info.st_size > limit:
+                raise _TooLarge(file, limit, info.st_size)
+            left = limit + 1
+            while left > 0:
+                chunk = os.read(fd, min(_FILE_CHUNK, left))
+                if not chunk:
+                    break
                 chunks.append(chunk)
-            return b"".join(chunks)
+                left -= len(chunk)
+            if left <= 0:
+                raise _TooLarge(file, limit, None)
+        except BlockingIOError:
+            pass  # a FIFO with nothing more in it now
         except OSError:
             return b""
         finally:
             os.close(fd)
+        return b"".join(chunks)
+
+
+class _TooLarge(Exception):
+    """A file command's file holds more than its limit (it was not applied)."""
+
+    def __init__(self, file: str, limit: int, size: int | None) -> None:
+        what = f"is {size} bytes," if size is not None else "holds"
+        mib, rest = divmod(limit, 1 << 20)
+        most = f"{mib} MiB" if mib and not rest else f"{limit} bytes"
+        super().__init__(
+            f"{file} {what} more than the {most} a step may write to it; "
+            "it was not read"
+        )
 
 
 def _directories(run: StepRun) -> tuple[str, str]:
@@ -1355,30 +1403,26 @@ class _Execution:
         )
         read = files.read
         for file, where, apply in targets:
-            data = read(where)
-            if not data:
-                continue  # the common case: nothing to parse
             try:
+                data = read(where, file, FILE_COMMAND_LIMIT)
+                if not data:
+                    continue  # the common case: nothing to parse
                 for name, value in parse_key_values(data, file):
                     apply(name, value)
-            except FileCommandError as exc:
+            except (FileCommandError, _TooLarge) as exc:
                 errors.append(str(exc))
-        data = read(files.path)
-        if data:
-            try:
-                for entry in parse_path_file(data):
-                    run.add_path(entry)
-            except FileCommandError as exc:
-                errors.append(str(exc))
+        try:
+            data = read(files.path, "GITHUB_PATH", FILE_COMMAND_LIMIT)
+            for entry in parse_path_file(data):
+                run.add_path(entry)
+        except (FileCommandError, _TooLarge) as exc:
+            errors.append(str(exc))
+        try:
+            summary = read(files.summary, "GITHUB_STEP_SUMMARY", SUMMARY_LIMIT)
+            if summary.strip():
+                run.summary = summary.decode("utf-8", "replace")
+        except _TooLarge as exc:
+            errors.append(str(exc))
         for message in errors:
             run.annotate("error", message)
-        summary = read(files.summary)
-        if len(summary) > SUMMARY_LIMIT:
-            run.annotate(
-                "warning",
-                f"GITHUB_STEP_SUMMARY is {len(summary)} bytes, more than the "
-                f"{SUMMARY_LIMIT} allowed; it was not kept.",
-            )
-        elif summary.strip():
-            run.summary = summary.decode("utf-8", "replace")
         return errors

@@ -66,8 +66,19 @@ class FileCommandError(Exception):
 
 
 def _lines(data: bytes, file: str) -> Iterator[tuple[int, str]]:
-    """Yield ``(line number, text)``; ``\\n`` or ``\\r\\n`` end a line."""
-    for number, raw in enumerate(data.split(b"\n"), start=1):
+    """Yield ``(line number, text)``; ``\\n`` or ``\\r\\n`` end a line.
+
+    Lines are cut out one at a time: a file of many short lines never
+    exists twice in memory as a list of pieces.
+    """
+    start, number, size = 0, 0, len(data)
+    while start <= size:
+        end = data.find(b"\n", start)
+        if end < 0:
+            end = size
+        raw = data[start:end]
+        start = end + 1
+        number += 1
         if raw.endswith(b"\r"):
             raw = raw[:-1]
         try:

@@ -8,7 +8,9 @@ like the times of :class:`~trio_steps.StepReport`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections import deque
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Final
 
@@ -173,16 +175,74 @@ def _queued(report: JobReport) -> dict[str, float]:
     return queued
 
 
-def _stop_requests(report: JobReport) -> dict[str, tuple[float, str]]:
-    stops: dict[str, tuple[float, str]] = {}
-    for event in report.events:
-        if event.kind is EventKind.CANCEL_REQUESTED and event.step_id is not None:
-            reason = event.data.get("reason")
-            stops.setdefault(
-                event.step_id.casefold(),
-                (event.time, reason if isinstance(reason, str) else ""),
-            )
-    return stops
+class _Causes:
+    """What caused what, read from the order of a report's events.
+
+    The engine emits events synchronously, in the order things happen, so
+    their order says what a clock cannot: a slot handed over at one
+    instant of a real clock, where the releaser's end and the taker's start
+    differ by microseconds. Times are used only for the length of links,
+    and to fall back on for a report without events.
+    """
+
+    def __init__(self, report: JobReport, index: Mapping[str, int]) -> None:
+        steps = list(report.steps.values())
+        self.launched: dict[str, int] = {}
+        self.started: dict[str, int] = {}
+        self.finished: dict[str, int] = {}
+        #: First stop request per step: (time, reason, position).
+        self.stops: dict[str, tuple[float, str, int]] = {}
+        #: Steps flushed at the end of the main steps (R4.7), by position.
+        self.end_flushed: dict[str, int] = {}
+        #: Which step's end released the slot each queued step took.
+        self.slot_from: dict[str, str] = {}
+        #: The abandoned step whose task the job waited for last (R6.4).
+        self.ran_past: str | None = None
+        self.job_end: float | None = None
+        # Slots released and not yet taken: (position, releaser). A slot
+        # goes to the first queued step at once (R4.2), and steps start in
+        # launch order (I3), so a step takes the first release after its
+        # launch; releases before its launch went to earlier steps, or to
+        # no one (the queue was empty).
+        releases: deque[tuple[int, str]] = deque()
+        holders: set[str] = set()
+        for position, event in enumerate(report.events):
+            kind = event.kind
+            if kind is EventKind.JOB_FINISHED:
+                self.job_end = event.time
+                last = event.data.get("abandoned_last")
+                self.ran_past = last.casefold() if isinstance(last, str) else None
+                continue
+            if event.step_id is None:
+                continue
+            key = event.step_id.casefold()
+            if key not in index:
+                continue
+            if kind is EventKind.STEP_LAUNCHED:
+                self.launched.setdefault(key, position)
+            elif kind is EventKind.STEP_STARTED and key not in self.started:
+                self.started[key] = position
+                launch = self.launched.get(key)
+                if steps[index[key]].background and launch is not None:
+                    holders.add(key)
+                    while releases and releases[0][0] < launch:
+                        releases.popleft()
+                    if releases:
+                        self.slot_from[key] = releases.popleft()[1]
+            elif kind is EventKind.STEP_FINISHED and key not in self.finished:
+                self.finished[key] = position
+                if key in holders:
+                    holders.discard(key)
+                    releases.append((position, key))
+            elif kind is EventKind.CANCEL_REQUESTED and key not in self.stops:
+                reason = event.data.get("reason")
+                self.stops[key] = (
+                    event.time,
+                    reason if isinstance(reason, str) else "",
+                    position,
+                )
+            elif kind is EventKind.STEP_FLUSHED and event.data.get("by") is None:
+                self.end_flushed.setdefault(key, position)
 
 
 class _Walker:
@@ -191,14 +251,28 @@ class _Walker:
     def __init__(self, report: JobReport) -> None:
         self.steps = list(report.steps.values())
         self.index = {step.id.casefold(): i for i, step in enumerate(self.steps)}
-        self.stops = _stop_requests(report)
-        self.finish_order: dict[str, int] = {}
-        for position, event in enumerate(report.events):
-            if event.kind is EventKind.STEP_FINISHED and event.step_id is not None:
-                self.finish_order.setdefault(event.step_id.casefold(), position)
+        self.causes = _Causes(report, self.index)
 
     def _ran(self, step: StepReport) -> bool:
         return step.finished_at is not None
+
+    def _step(self, key: str | None) -> StepReport | None:
+        if key is None:
+            return None
+        position = self.index.get(key.casefold())
+        return None if position is None else self.steps[position]
+
+    def _finish_order(
+        self, steps: list[StepReport]
+    ) -> Callable[[StepReport], tuple[float, int]]:
+        """A key ordering ``steps`` by when they finished: events, else times."""
+        finished = self.causes.finished
+        if all(s.id.casefold() in finished for s in steps):
+            return lambda s: (0.0, finished[s.id.casefold()])
+        return lambda s: (
+            s.finished_at if s.finished_at is not None else -math.inf,
+            self.index[s.id.casefold()],
+        )
 
     def completed_targets(self, control: StepReport) -> list[StepReport]:
         key = control.id.casefold()
@@ -210,27 +284,63 @@ class _Walker:
             and self._ran(s)
         ]
 
-    def predecessor(self, step: StepReport, at: float) -> StepReport | None:
-        """The step whose end let ``step``'s turn (or launch) come at ``at``."""
-        before = self.steps[: self.index[step.id.casefold()]]
-        sequence = [s for s in before if not s.background and self._ran(s)]
-        previous = sequence[-1] if sequence else None
-        if previous is not None and previous.finished_at == at:
-            return previous
-        if not step.background:
-            # Before the first post step the engine waits for every remaining
-            # background step (R4.7): the last of them may be what it waited for.
-            ended_then = [s for s in before if s.background and s.finished_at == at]
-            if ended_then:
-                return ended_then[-1]
-        return previous
+    def waited_targets(self, control: StepReport, end: float) -> list[StepReport]:
+        """The targets ``control`` was still waiting for when they finished."""
+        causes = self.causes
+        started = causes.started.get(control.id.casefold())
+        finished = causes.finished.get(control.id.casefold())
+        targets = []
+        for t in self.completed_targets(control):
+            at = causes.finished.get(t.id.casefold())
+            if started is not None and finished is not None and at is not None:
+                if started < at < finished:
+                    targets.append(t)
+            elif (
+                control.started_at is not None
+                and t.finished_at is not None
+                and control.started_at < t.finished_at <= end
+            ):
+                targets.append(t)
+        return targets
 
-    def releaser(self, step: StepReport, at: float) -> StepReport | None:
-        """The background step whose slot ``step`` took at ``at``.
+    def stopped_by(
+        self, step: StepReport, end: float
+    ) -> tuple[StepReport, float] | None:
+        """The ``cancel`` step that asked ``step`` to stop, and when."""
+        causes = self.causes
+        stop = causes.stops.get(step.id.casefold())
+        requester = self._step(step.completed_by)
+        if stop is None or stop[1] != "cancel" or requester is None:
+            return None
+        if requester.kind != "cancel":
+            return None
+        time, _, position = stop
+        started = causes.started.get(requester.id.casefold())
+        finished = causes.finished.get(requester.id.casefold())
+        if started is not None and finished is not None:
+            if started < position < finished:
+                return requester, min(time, end)
+            return None
+        if requester.started_at == time and time <= end:
+            return requester, time
+        return None
 
-        Slots freed at one instant go to queued steps in launch order (R4.2),
-        so the n-th step to get a slot at ``at`` took the n-th slot released.
-        """
+    def releaser(self, step: StepReport) -> StepReport | None:
+        """The background step whose slot ``step`` took, if it waited for one."""
+        causes = self.causes
+        key = step.id.casefold()
+        if key in causes.started and key in causes.launched:
+            return self._step(causes.slot_from.get(key))
+        if (
+            step.queued_at is None
+            or step.started_at is None
+            or step.started_at <= step.queued_at
+        ):
+            return None
+        return self._releaser_by_time(step, step.started_at)
+
+    def _releaser_by_time(self, step: StepReport, at: float) -> StepReport | None:
+        """Without events: slots freed at one instant go in launch order."""
         starters = sorted(
             (
                 s
@@ -248,23 +358,65 @@ class _Walker:
                 for s in self.steps
                 if s.background and s.started_at is not None and s.finished_at == at
             ),
-            key=lambda s: (
-                self.finish_order.get(s.id.casefold(), len(self.finish_order)),
-                self.index[s.id.casefold()],
-            ),
+            key=lambda s: self.index[s.id.casefold()],
         )
         if not releasers:
             return None
         position = starters.index(step) if step in starters else 0
         return releasers[min(position, len(releasers) - 1)]
 
-    def walk(self) -> list[CriticalLink]:
+    def predecessor(self, step: StepReport, at: float) -> StepReport | None:
+        """The step whose end let ``step``'s turn (or launch) come."""
+        before = self.steps[: self.index[step.id.casefold()]]
+        sequence = [s for s in before if not s.background and self._ran(s)]
+        previous = sequence[-1] if sequence else None
+        if step.background:
+            return previous
+        # Before the first post step the engine waits for every remaining
+        # background step (R4.7): the last of them may be what it waited for.
+        causes = self.causes
+        start = causes.started.get(step.id.casefold())
+        if start is not None:
+            waited = [
+                s
+                for s in before
+                if s.background
+                and self._ran(s)
+                and causes.end_flushed.get(s.id.casefold(), start) < start
+            ]
+            candidates = waited + ([previous] if previous is not None else [])
+            if not candidates:
+                return None
+            return max(candidates, key=self._finish_order(candidates))
+        if previous is not None and previous.finished_at == at:
+            return previous
+        ended_then = [s for s in before if s.background and s.finished_at == at]
+        if ended_then:
+            return ended_then[-1]
+        return previous
+
+    def _last(self) -> tuple[StepReport, float] | None:
+        """The step the job's end waited for, and that end."""
         ran = [s for s in self.steps if self._ran(s)]
         if not ran:
-            return []
-        current = max(ran, key=lambda s: (s.finished_at, self.index[s.id.casefold()]))
+            return None
+        current = max(ran, key=self._finish_order(ran))
         assert current.finished_at is not None
         end = current.finished_at
+        runaway = self._step(self.causes.ran_past)
+        job_end = self.causes.job_end
+        if runaway is not None and runaway.abandoned and self._ran(runaway):
+            # R6.4: its task ran past every step; run() waited for it.
+            assert runaway.finished_at is not None
+            current = runaway
+            end = max(end, runaway.finished_at, job_end or end)
+        return current, end
+
+    def walk(self) -> list[CriticalLink]:
+        last = self._last()
+        if last is None:
+            return []
+        current, end = last
         links: list[CriticalLink] = []
         check_targets = True
         # Each move goes to a step that ended no later; the bound stops a
@@ -276,68 +428,42 @@ class _Walker:
                 and step.kind in _CONTROL_KINDS
                 and step.started_at is not None
             ):
-                targets = [
-                    t
-                    for t in self.completed_targets(step)
-                    if t.finished_at is not None
-                    and step.started_at < t.finished_at <= end
-                ]
+                targets = self.waited_targets(step, end)
                 if targets:
-                    target = max(
-                        targets,
-                        key=lambda t: (t.finished_at, self.index[t.id.casefold()]),
-                    )
+                    target = max(targets, key=self._finish_order(targets))
                     assert target.finished_at is not None
+                    start = min(target.finished_at, end)
                     links.append(
                         CriticalLink(
-                            step_id=step.id,
-                            start=target.finished_at,
-                            end=end,
-                            via="completion",
+                            step_id=step.id, start=start, end=end, via="completion"
                         )
                     )
-                    current, end = target, target.finished_at
+                    current, end = target, start
                     continue
             check_targets = True
-            stop = self.stops.get(step.id.casefold())
-            requester = (
-                self.steps[self.index[step.completed_by.casefold()]]
-                if step.completed_by is not None
-                and step.completed_by.casefold() in self.index
-                else None
-            )
-            if (
-                stop is not None
-                and stop[1] == "cancel"
-                and requester is not None
-                and requester.kind == "cancel"
-                and requester.started_at == stop[0]
-                and stop[0] <= end
-            ):
+            stopped = self.stopped_by(step, end)
+            if stopped is not None:
+                requester, at = stopped
                 links.append(
-                    CriticalLink(step_id=step.id, start=stop[0], end=end, via="stop")
+                    CriticalLink(step_id=step.id, start=at, end=end, via="stop")
                 )
-                current, end = requester, stop[0]
+                current, end = requester, at
                 check_targets = False  # only the cancel step's turn matters now
                 continue
             begin = step.started_at if step.started_at is not None else step.queued_at
             if begin is None:
                 break
             begin = min(begin, end)
-            if (
-                step.background
-                and step.queued_at is not None
-                and step.started_at is not None
-                and step.started_at > step.queued_at
-            ):
-                releaser = self.releaser(step, step.started_at)
+            if step.background and step.started_at is not None:
+                releaser = self.releaser(step)
                 if releaser is not None:
                     links.append(
                         CriticalLink(step_id=step.id, start=begin, end=end, via="slot")
                     )
-                    current, end = releaser, step.started_at
+                    current, end = releaser, begin
                     continue
-                begin = step.queued_at
+                if step.queued_at is not None:
+                    begin = min(step.queued_at, end)
             launch = step.queued_at if step.queued_at is not None else begin
             previous = self.predecessor(step, launch)
             if previous is None or previous.finished_at is None:

@@ -617,6 +617,10 @@ def _step_field(name: str, value: object) -> object:
     if name == "exit_code":
         _expect(value, (int, type(None)), what)
         return value
+    if name == "log_dropped":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise _Invalid(f"{what} must be a count (an integer >= 0)")
+        return value
     # group, completed_by, error, and string fields added later
     _expect(value, _OPT_STR, what)
     return value

@@ -304,7 +304,7 @@ class _Simulation:
         assert step.script is not None and step.plan.step is not None
         step.started_at = self.now
         step.code_end = self.now + step.script.duration
-        timeout = step.plan.step.timeout
+        timeout = step.plan.step.timeout_seconds
         if timeout is not None:
             self.register("timeout", timeout, step)
 

@@ -394,15 +394,15 @@ async def test_files_deleted_by_the_script_are_ignored_spec_12(
     assert result.run.outputs == {}
 
 
-async def test_oversized_summary_is_dropped_with_a_warning_spec_12(
+async def test_oversized_summary_fails_the_step_spec_12(
     shell: ShellRunner,
 ) -> None:
     result = await shell(
         'head -c 1048577 /dev/zero | tr "\\0" x > "$GITHUB_STEP_SUMMARY"'
     )
-    assert result.error is None
+    assert result.error is not None  # issue 12, item 19: an error, not read
     assert result.run.summary is None
-    assert [level for level, _ in result.run.annotations] == ["warning"]
+    assert [level for level, _ in result.run.annotations] == ["error"]
 
 
 # --- output and workflow commands -------------------------------------------

@@ -353,7 +353,7 @@ def test_expressions_in_timeout_minutes_and_continue_on_error_section_14() -> No
         "        continue-on-error: ${{ github.event_name == 'push' }}\n"
     )
     (step,) = [s for s in job.steps if isinstance(s, ts.Step)]
-    assert step.timeout is None
+    assert step.timeout_seconds is None  # the template is kept in timeout
     assert step.timeout_template == "${{ inputs.minutes }}m"
     assert step.continue_on_error_template == "${{ github.event_name == 'push' }}"
 

@@ -74,6 +74,10 @@ def _step(step: Step) -> str:
         keywords["background"] = "True"
     if step.condition is not None:
         keywords["condition"] = _condition(step.condition)
+    if isinstance(step.continue_on_error, str) or isinstance(step.timeout, str):
+        raise ValueError(
+            f"step {step.id!r}: ${{{{ }}}} templates are not supported here"
+        )
     if step.continue_on_error:
         keywords["continue_on_error"] = "True"
     if step.timeout is not None:
