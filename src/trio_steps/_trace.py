@@ -189,7 +189,11 @@ def write_trace(report: JobReport, path: str | os.PathLike[str]) -> None:
             f"{suffix or '(none)'!r}; use .jsonl (JSON Lines) or .json (Chrome "
             "trace events)"
         )
-    with open(path, "w", encoding="utf-8", newline="\n") as file:
+    # A lone surrogate (fromJSON('"\\ud800"') in a step name) is written as
+    # its JSON escape, which reads back to the same string.
+    with open(
+        path, "w", encoding="utf-8", errors="backslashreplace", newline="\n"
+    ) as file:
         file.write(text)
 
 
@@ -992,7 +996,7 @@ class TraceWriter:
         if isinstance(file, str | os.PathLike):
             # Held open across the job's events; closed by close()/__exit__.
             self._file: IO[str] = open(  # noqa: SIM115
-                file, "w", encoding="utf-8", newline="\n"
+                file, "w", encoding="utf-8", errors="backslashreplace", newline="\n"
             )
             self._owned = True
         else:
