@@ -939,8 +939,11 @@ def load_trace(path: str | os.PathLike[str]) -> JobReport:
             the line.
         OSError: The file cannot be read.
     """
-    with open(path, "rb") as file:
-        # Bounded: /dev/zero or an endless pipe is never read whole.
+    # Non-blocking open: a FIFO nobody writes to reads as empty instead of
+    # hanging. Bounded read: /dev/zero or an endless pipe is never read whole.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    os.set_blocking(fd, True)
+    with open(fd, "rb") as file:
         raw = file.read(MAX_TRACE_BYTES + 1)
     if len(raw) > MAX_TRACE_BYTES:
         raise TraceError(

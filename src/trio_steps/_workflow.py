@@ -1241,8 +1241,12 @@ def _read(source: Source) -> tuple[str, str | None, Problem | None]:
         return _STRING_NAME, source, None
     path = os.fspath(source)
     try:
-        # Bounded: /dev/zero, a pipe or a huge file is never read whole.
-        with open(path, "rb") as file:
+        # Non-blocking open: a FIFO nobody writes to reads as empty instead
+        # of hanging. Bounded read: /dev/zero or a huge file is never read
+        # whole.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        os.set_blocking(fd, True)
+        with open(fd, "rb") as file:
             data = file.read(MAX_WORKFLOW_BYTES + 1)
     except FileNotFoundError:
         message = "no such file; check the path to the workflow file"

@@ -6,6 +6,7 @@ Issue 12, items 8, 9, 11 and 12; the limits are in ``docs/source/limits.rst``.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import attrs
@@ -175,3 +176,33 @@ def test_a_byte_order_mark_is_ignored(tmp_path: Path, lines: list[str]) -> None:
     path = _write(tmp_path / "bom.jsonl", lines)
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     assert load_trace(path) == handmade_report()
+
+
+def test_a_fifo_without_a_writer_does_not_hang(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo.jsonl"
+    os.mkfifo(fifo)
+    assert "empty file" in _load_error(fifo).message
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+def test_a_lone_surrogate_is_written_escaped_and_read_back(
+    tmp_path: Path, suffix: str
+) -> None:
+    """fromJSON('"\\ud800"') in a step name made the trace write fail."""
+    report = handmade_report()
+    odd = attrs.evolve(report.steps["build"], name="half \ud800")
+    report = attrs.evolve(
+        report, steps=ts.CaseInsensitiveMapping({**report.steps, "build": odd})
+    )
+    path = tmp_path / f"trace{suffix}"
+    report.write_trace(path)
+    assert load_trace(path) == report
+
+
+def test_a_lone_surrogate_through_the_trace_writer(tmp_path: Path) -> None:
+    report = handmade_report()
+    path = tmp_path / "streamed.jsonl"
+    with ts.TraceWriter(path) as writer:
+        for event in report.events:
+            writer(attrs.evolve(event, data={**event.data, "odd": "\udfff"}))
+    assert all(e.data["odd"] == "\udfff" for e in load_trace(path).events)

@@ -160,3 +160,10 @@ def test_directories_and_symlink_loops(tmp_path: Path) -> None:
     loop.symlink_to(loop)
     [problem] = _problems(loop)
     assert problem.message.startswith("cannot read the file: Too many levels")
+
+
+def test_a_fifo_without_a_writer_does_not_hang(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo.yml"
+    os.mkfifo(fifo)
+    [problem] = _problems(fifo)
+    assert "empty" in problem.message
