@@ -243,7 +243,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # disk or text the stream cannot encode must not cost the job or its
     # trace (issue 12).
     sys.stderr = cast(TextIO, _GuardedStream(stderr))
-    sys.stdout = cast(TextIO, _GuardedStream(stdout, report=True))
+    guarded = _GuardedStream(stdout, report=True)
+    sys.stdout = cast(TextIO, guarded)
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -254,11 +255,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             if handler is None:  # pragma: no cover - every subcommand has one
                 parser.error(f"unknown command {args.command!r}")
         try:
-            return handler(args)
+            status = handler(args)
         except KeyboardInterrupt:
             # Ctrl-C before the job started (or after it ended): nothing to stop.
             print("trio-steps: interrupted", file=sys.stderr)
             return EXIT_CANCELLED
+        sys.stdout.flush()
+        failure = guarded.failure
+        if (
+            args.command != "run"
+            and failure
+            and not isinstance(failure, BrokenPipeError)
+        ):
+            # What stats or timeline printed is lost (a full disk); a run's
+            # status stays the job's.
+            return max(status, EXIT_INVALID)
+        return status
     finally:
         sys.stdout.flush()
         sys.stdout, sys.stderr = stdout, stderr

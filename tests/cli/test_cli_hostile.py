@@ -272,3 +272,26 @@ def test_trace_tools_on_a_closed_pipe(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("sys.stdout", _ClosedPipe())
     assert main(argv) == 0
+
+
+def test_stats_into_a_full_disk_exits_2(
+    run_cli: Run, workflow: Write, tmp_path: Path
+) -> None:
+    _good_trace(run_cli, workflow, "trace.jsonl")
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            cli_command("stats", "trace.jsonl"),
+            cwd=tmp_path,
+            env=cli_env(),
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+    _no_traceback(result)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "trio-steps: cannot write to the standard output (No space left on "
+        "device); the rest of it is dropped\n"
+    )
