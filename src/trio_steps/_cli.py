@@ -13,10 +13,11 @@ timeout).
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import IO, TYPE_CHECKING, Final
+from typing import IO, TYPE_CHECKING, Final, TextIO, cast
 
 if TYPE_CHECKING:
     from ._events import Event
@@ -86,7 +87,14 @@ def _positive_int(text: str) -> int:
 
 
 def _trace_path(text: str) -> str:
-    if not text.endswith((".json", ".jsonl")):
+    # The rule write_trace() applies: ".json" alone is a name with no suffix.
+    if os.path.splitext(text)[1].lower() not in (".json", ".jsonl"):
+        name = os.path.basename(text)
+        if name.lower() in (".json", ".jsonl"):
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: the trace file needs a name before its suffix, "
+                f"such as trace{name}"
+            )
         raise argparse.ArgumentTypeError(
             f"{text!r}: the trace file name must end in .json (Chrome trace "
             "events, for Perfetto) or .jsonl (JSON Lines)"
@@ -230,20 +238,117 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit status.
     """
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    handler: Callable[[argparse.Namespace], int] | None
-    handler = {"run": _run_command, "validate": _validate_command}.get(args.command)
-    if handler is None:
-        handler = getattr(args, "handler", None) or getattr(args, "func", None)
-        if handler is None:  # pragma: no cover - every subcommand has one
-            parser.error(f"unknown command {args.command!r}")
+    stdout, stderr = sys.stdout, sys.stderr
+    # Output never fails the command: a closed pipe (``| head -1``), a full
+    # disk or text the stream cannot encode must not cost the job or its
+    # trace (issue 12).
+    sys.stderr = cast(TextIO, _GuardedStream(stderr))
+    guarded = _GuardedStream(stdout, report=True)
+    sys.stdout = cast(TextIO, guarded)
     try:
-        return handler(args)
-    except KeyboardInterrupt:
-        # Ctrl-C before the job started (or after it ended): nothing to stop.
-        print("trio-steps: interrupted", file=sys.stderr)
-        return EXIT_CANCELLED
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        handler: Callable[[argparse.Namespace], int] | None
+        handler = {"run": _run_command, "validate": _validate_command}.get(args.command)
+        if handler is None:
+            handler = getattr(args, "handler", None) or getattr(args, "func", None)
+            if handler is None:  # pragma: no cover - every subcommand has one
+                parser.error(f"unknown command {args.command!r}")
+        try:
+            status = handler(args)
+        except KeyboardInterrupt:
+            # Ctrl-C before the job started (or after it ended): nothing to stop.
+            print("trio-steps: interrupted", file=sys.stderr)
+            return EXIT_CANCELLED
+        sys.stdout.flush()
+        failure = guarded.failure
+        if (
+            args.command != "run"
+            and failure
+            and not isinstance(failure, BrokenPipeError)
+        ):
+            # What stats or timeline printed is lost (a full disk); a run's
+            # status stays the job's.
+            return max(status, EXIT_INVALID)
+        return status
+    finally:
+        sys.stdout.flush()
+        sys.stdout, sys.stderr = stdout, stderr
+
+
+class _GuardedStream(io.TextIOBase):
+    """A text stream whose writes never raise.
+
+    Text the stream cannot encode (a lone surrogate from ``fromJSON``) is
+    written with backslash escapes. The first ``OSError`` (a closed pipe, a
+    full disk) ends the output: later writes are dropped, and the file
+    descriptor is pointed at ``/dev/null`` so that the interpreter's own last
+    flush does not fail either.
+
+    Args:
+        stream: The stream to write to.
+        report: Say once on standard error why the output stopped (not for
+            a closed pipe: ``| head`` closes it on purpose).
+    """
+
+    def __init__(self, stream: IO[str], *, report: bool = False) -> None:
+        super().__init__()
+        self._stream = stream
+        self._report = report
+        self.failure: OSError | None = None
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        try:
+            return self._stream.isatty()
+        except (OSError, ValueError):
+            return False
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def write(self, text: str) -> int:
+        if self.failure is None:
+            try:
+                try:
+                    self._stream.write(text)
+                except UnicodeEncodeError:
+                    encoding = self.encoding
+                    escaped = text.encode(encoding, "backslashreplace")
+                    self._stream.write(escaped.decode(encoding))
+            except OSError as exc:
+                self._fail(exc)
+        return len(text)
+
+    def flush(self) -> None:
+        if self.failure is None:
+            try:
+                self._stream.flush()
+            except OSError as exc:
+                self._fail(exc)
+
+    def _fail(self, exc: OSError) -> None:
+        self.failure = exc
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, self._stream.fileno())
+            finally:
+                os.close(devnull)
+        except (OSError, ValueError):
+            pass  # not a real file (a test's StringIO): nothing flushes it later
+        if self._report and not isinstance(exc, BrokenPipeError):
+            print(
+                f"trio-steps: cannot write to the standard output "
+                f"({exc.strerror or exc}); the rest of it is dropped",
+                file=sys.stderr,
+            )
 
 
 # --------------------------------------------------------------------------
@@ -306,6 +411,10 @@ def _run_command(args: argparse.Namespace) -> int:
     except (JobDefinitionError, ValueError) as exc:
         print(f"trio-steps: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    unwritable = _check_outputs(args)
+    if unwritable is not None:
+        print(f"trio-steps: {unwritable}", file=sys.stderr)
+        return EXIT_INVALID
     # The environment trio-steps runs in is the lowest env layer (SPEC §13):
     # --env values join it, below the workflow's, job's and step's env.
     for name, value in args.env:
@@ -317,6 +426,43 @@ def _run_command(args: argparse.Namespace) -> int:
         and os.environ.get("TERM") != "dumb"
     )
     return _run_job(job, args, use_color=use_color)
+
+
+def _check_outputs(args: argparse.Namespace) -> str | None:
+    """Check, before anything runs, that the log folder and trace can be written.
+
+    Returns:
+        What is wrong, or ``None``.
+    """
+    from pathlib import Path
+
+    if args.log_dir is not None:
+        log_dir = Path(args.log_dir)
+        if log_dir.exists() and not log_dir.is_dir():
+            return f"--log-dir {args.log_dir}: exists and is not a folder"
+        try:
+            log_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return f"--log-dir {args.log_dir}: cannot create it: {exc.strerror or exc}"
+        if not os.access(log_dir, os.W_OK | os.X_OK):
+            return f"--log-dir {args.log_dir}: cannot write in this folder"
+    if args.trace is not None:
+        trace = str(args.trace)
+        parent = os.path.dirname(trace) or "."
+        if os.path.isdir(trace):
+            return f"--trace {trace}: is a folder; give a file name"
+        if not os.path.isdir(parent):
+            return f"--trace {trace}: there is no folder {parent}"
+        existed = os.path.lexists(trace)
+        try:
+            # Non-blocking: a FIFO without a reader fails instead of hanging.
+            fd = os.open(trace, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK)
+        except OSError as exc:
+            return f"--trace {trace}: cannot write it: {exc.strerror or exc}"
+        os.close(fd)
+        if not existed:
+            os.unlink(trace)  # written when the job ends
+    return None
 
 
 def _job_id(workflow: LoadedWorkflow, requested: str | None) -> str:

@@ -427,7 +427,9 @@ class JobRunner:
         log_dir: A directory that receives every line of every step's log,
             one file per step (``<id>.log``); the report itself keeps only a
             tail of each step's log, bounded in lines and bytes per step and
-            in bytes per job (see :ref:`log-bounds`).
+            in bytes per job (see :ref:`log-bounds`). When a log file cannot
+            be written (a full disk), the step it belongs to gets one log line
+            saying so, no more log files are written, and the job goes on.
 
     Raises:
         JobDefinitionError: ``job`` is not a :class:`Job`.
@@ -706,18 +708,57 @@ class JobRunner:
         self._tails.add(
             log, (self._event_count(), self._output_seq, now, wall, line, stream)
         )
-        if self._log_dir is not None:
-            if r.log_file is None:
-                self._log_dir.mkdir(parents=True, exist_ok=True)
-                r.log_file = open(  # noqa: SIM115 - closed when the step ends
-                    self._log_dir / f"{r.plan.id}.log", "a", encoding="utf-8"
-                )
-            r.log_file.write(line + "\n")
         if self._on_event is not None:
             self._deliver(_output_record(r.plan.id, now, wall, line, stream))
+        if self._log_dir is not None:  # after: a failure line comes next
+            self._write_log_file(r, line)
 
     def _log(self, r: _Record, line: str) -> None:
         self._output(r, line, "log")
+
+    def _write_log_file(self, r: _Record, line: str) -> None:
+        assert self._log_dir is not None
+        try:
+            if r.log_file is None:
+                self._log_dir.mkdir(parents=True, exist_ok=True)
+                r.log_file = open(  # noqa: SIM115 - closed when the step ends
+                    self._log_dir / f"{r.plan.id}.log",
+                    "a",
+                    encoding="utf-8",
+                    errors="backslashreplace",
+                )
+            r.log_file.write(line + "\n")
+        except OSError as exc:
+            self._log_files_failed(r, exc)
+
+    def _close_log_file(self, r: _Record, *, report: bool = True) -> None:
+        log_file = r.log_file
+        if log_file is None:
+            return
+        r.log_file = None
+        try:
+            log_file.close()  # closes the file even when the flush fails
+        except OSError as exc:
+            if report:
+                self._log_files_failed(r, exc)
+
+    def _log_files_failed(self, r: _Record, exc: OSError) -> None:
+        """Stop writing log files after the first failure; the job goes on.
+
+        A full disk, a removed or read-only folder: the step's log line says
+        so once, and the events (and so the trace) keep every line.
+        """
+        log_dir = self._log_dir
+        if log_dir is None:
+            return
+        self._log_dir = None
+        for other in self._records:
+            self._close_log_file(other, report=False)
+        self._log(
+            r,
+            f"Cannot write the log file {log_dir / f'{r.plan.id}.log'}: "
+            f"{exc.strerror or exc}; no more logs are written to {log_dir}",
+        )
 
     def _add_mask(self, value: str) -> None:
         self._masker.add(value)
@@ -821,9 +862,7 @@ class JobRunner:
         for r in self._records:
             if r.state is _State.WAITING:
                 self._skip(r, reason="not reached")
-            if r.log_file is not None:
-                r.log_file.close()
-                r.log_file = None
+            self._close_log_file(r, report=False)
         self._finished = True
         result = self._result if self._result is not None else Result.SUCCEEDED
         data: _Data = (("result", result.name),)
@@ -1200,6 +1239,8 @@ class JobRunner:
             r.error = shorten_error(masked)
             if r.plan.kind == "run":
                 self._log(r, masked)
+        # Closed (and flushed) now: a write failure is still this step's line.
+        self._close_log_file(r)
         if r.log is not None:
             r.log.freeze()
         rare = r.rare  # None for most steps: nothing rare to report

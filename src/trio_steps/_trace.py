@@ -16,6 +16,7 @@ one written.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -44,6 +45,15 @@ TRACE_VERSION: Final = 1
 
 #: The key of a Chrome trace file under which the trio_steps content lives.
 CHROME_KEY: Final = "trio_steps"
+
+#: The largest trace file :func:`load_trace` reads, in bytes.
+MAX_TRACE_BYTES: Final = 256 * 1024 * 1024
+#: How deep arrays and objects may nest in an event's data or the header's
+#: job (every other field has a fixed shape).
+MAX_TRACE_DEPTH: Final = 64
+#: The largest time, in seconds, a trace may hold (about 31 million years):
+#: differences of times then never overflow to infinity.
+MAX_TRACE_TIME: Final = 1e15
 
 #: Steps of the report kinds that wait for background steps.
 CONTROL_KINDS: Final = frozenset({"wait", "wait-all", "cancel", "implicit-wait-all"})
@@ -179,7 +189,11 @@ def write_trace(report: JobReport, path: str | os.PathLike[str]) -> None:
             f"{suffix or '(none)'!r}; use .jsonl (JSON Lines) or .json (Chrome "
             "trace events)"
         )
-    with open(path, "w", encoding="utf-8", newline="\n") as file:
+    # A lone surrogate (fromJSON('"\\ud800"') in a step name) is written as
+    # its JSON escape, which reads back to the same string.
+    with open(
+        path, "w", encoding="utf-8", errors="backslashreplace", newline="\n"
+    ) as file:
         file.write(text)
 
 
@@ -519,7 +533,11 @@ def _str(value: object, what: str) -> str:
 def _number(value: object, what: str) -> float:
     _expect(value, _NUMBER, what)
     assert isinstance(value, int | float)
-    return float(value) if isinstance(value, int) else value
+    if not -MAX_TRACE_TIME <= value <= MAX_TRACE_TIME:
+        raise _Invalid(
+            f"{what} {value:.6g} is out of range (at most {MAX_TRACE_TIME:g})"
+        )
+    return float(value)
 
 
 def _opt_number(value: object, what: str) -> float | None:
@@ -560,6 +578,63 @@ def _object(value: object, what: str) -> dict[str, object]:
     return value
 
 
+def _shallow_object(value: object, what: str) -> dict[str, object]:
+    """An object nested at most :data:`MAX_TRACE_DEPTH` levels (checked without recursion)."""
+    obj = _object(value, what)
+    level: list[object] = [obj]
+    for _ in range(MAX_TRACE_DEPTH):
+        level = [
+            item
+            for parent in level
+            for item in (parent.values() if isinstance(parent, dict) else parent)  # type: ignore[attr-defined]
+            if isinstance(item, dict | list)
+        ]
+        if not level:
+            return obj
+    raise _Invalid(f"{what} nests deeper than {MAX_TRACE_DEPTH} levels")
+
+
+def _reject_constant(name: str) -> object:
+    raise _Invalid(f"{name} is not a number a trace may hold (only finite numbers)")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Invalid(f"{text} is too large a number (not finite)")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    # 64-bit integers: a larger one would overflow float arithmetic later (and
+    # one of over 4,300 digits would make int() raise).
+    if len(text) > 20 or not -(2**63) <= int(text) < 2**63:
+        shown = text if len(text) <= 24 else text[:24] + "…"
+        raise _Invalid(f"the integer {shown} does not fit in 64 bits")
+    return int(text)
+
+
+def _loads(text: str) -> object:
+    """Decode JSON strictly: no NaN or infinities, bounded nesting and integers.
+
+    Raises:
+        json.JSONDecodeError: Not JSON.
+        _Invalid: JSON a trace may not hold.
+    """
+    try:
+        return json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+            parse_int=_bounded_int,
+        )
+    except RecursionError:
+        raise _Invalid(
+            f"arrays and objects nest deeper than this reader can follow "
+            f"(a trace nests at most {MAX_TRACE_DEPTH} levels)"
+        ) from None
+
+
 def check_header(value: object) -> dict[str, object]:
     """Check a decoded header object; return its job metadata."""
     if not isinstance(value, dict) or value.get("format") != TRACE_FORMAT:
@@ -573,7 +648,7 @@ def check_header(value: object) -> dict[str, object]:
             f"unsupported trace version {version!r}; this trio_steps reads "
             f"version {TRACE_VERSION}"
         )
-    return _object(value.get("job", {}), "header 'job'")
+    return _shallow_object(value.get("job", {}), "header 'job'")
 
 
 def event_from_json(value: object) -> Event:
@@ -588,7 +663,7 @@ def event_from_json(value: object) -> Event:
         raise _Invalid(f"unknown event kind {kind!r}") from None
     step_id = obj.get("step_id")
     step_id = None if step_id is None else _str(step_id, "event 'step_id'")
-    data = _object(obj.get("data", {}), "event 'data'")
+    data = _shallow_object(obj.get("data", {}), "event 'data'")
     return Event(
         kind=event_kind,
         step_id=step_id,
@@ -744,7 +819,11 @@ def report_from_events(events: Sequence[Event]) -> JobReport:
 
 
 def _decode_jsonl(path: str | os.PathLike[str], text: str) -> JobReport:
-    lines = text.splitlines()
+    # Only "\n" ends a line: str.splitlines() would also split inside a JSON
+    # string holding U+0085, U+2028 or U+2029 (the writer leaves them raw).
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
     events: list[Event] = []
     header_seen = False
     report_value: tuple[int, object] | None = None
@@ -752,7 +831,7 @@ def _decode_jsonl(path: str | os.PathLike[str], text: str) -> JobReport:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = _loads(line)
         except json.JSONDecodeError as error:
             if number == len(lines) and not text.endswith("\n"):
                 raise TraceError(
@@ -761,6 +840,8 @@ def _decode_jsonl(path: str | os.PathLike[str], text: str) -> JobReport:
                     line=number,
                 ) from None
             raise TraceError(path, f"not JSON: {error.msg}", line=number) from None
+        except _Invalid as error:
+            raise TraceError(path, str(error), line=number) from None
         try:
             if not header_seen:
                 check_header(value)
@@ -797,11 +878,13 @@ def _decode_jsonl(path: str | os.PathLike[str], text: str) -> JobReport:
 
 def _decode_chrome(path: str | os.PathLike[str], text: str) -> JobReport:
     try:
-        value = json.loads(text)
+        value = _loads(text)
     except json.JSONDecodeError as error:
         truncated = error.pos >= len(text.rstrip())
         message = f"not JSON: {error.msg}" + (" (truncated file?)" if truncated else "")
         raise TraceError(path, message, line=error.lineno) from None
+    except _Invalid as error:
+        raise TraceError(path, str(error)) from None
     if not isinstance(value, dict) or CHROME_KEY not in value:
         raise TraceError(
             path,
@@ -831,8 +914,8 @@ def _decode_chrome(path: str | os.PathLike[str], text: str) -> JobReport:
 def _looks_like_jsonl(text: str) -> bool:
     first = text.lstrip().split("\n", 1)[0]
     try:
-        value = json.loads(first)
-    except json.JSONDecodeError:
+        value = _loads(first)
+    except (json.JSONDecodeError, _Invalid):
         return False
     return isinstance(value, dict) and value.get("type") == "header"
 
@@ -854,17 +937,30 @@ def load_trace(path: str | os.PathLike[str]) -> JobReport:
 
     Raises:
         TraceError: The file is not a trio_steps trace, is of an unsupported
-            version, is truncated or damaged; the message names the file and,
-            where it can, the line.
+            version, is truncated or damaged, is larger than 256 MiB, nests
+            deeper than 64 levels, or holds ``NaN``, an infinity or a time
+            beyond ``1e15``; the message names the file and, where it can,
+            the line.
         OSError: The file cannot be read.
     """
-    with open(path, "rb") as file:
-        raw = file.read()
+    # Non-blocking open: a FIFO nobody writes to reads as empty instead of
+    # hanging. Bounded read: /dev/zero or an endless pipe is never read whole.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    os.set_blocking(fd, True)
+    with open(fd, "rb") as file:
+        raw = file.read(MAX_TRACE_BYTES + 1)
+    if len(raw) > MAX_TRACE_BYTES:
+        raise TraceError(
+            path,
+            f"larger than {MAX_TRACE_BYTES:,} bytes, the limit for a trace; "
+            "nothing past the limit was read",
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise TraceError(path, "not UTF-8 text: not a trace file", line=line) from None
+    text = text.removeprefix("\ufeff")  # a byte-order mark an editor added
     if not text.strip():
         raise TraceError(path, "empty file: not a trace file")
     if _looks_like_jsonl(text):
@@ -907,7 +1003,7 @@ class TraceWriter:
         if isinstance(file, str | os.PathLike):
             # Held open across the job's events; closed by close()/__exit__.
             self._file: IO[str] = open(  # noqa: SIM115
-                file, "w", encoding="utf-8", newline="\n"
+                file, "w", encoding="utf-8", errors="backslashreplace", newline="\n"
             )
             self._owned = True
         else:

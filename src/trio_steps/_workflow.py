@@ -10,11 +10,11 @@ first, and raised together as one :class:`WorkflowError`.
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 import attrs
@@ -38,6 +38,15 @@ Node: TypeAlias = Any
 
 _ID_RE: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 _STRING_NAME: Final = "<string>"
+
+#: The largest workflow file read, in bytes (YAML text given as a ``str``:
+#: in characters). Larger input is a :class:`WorkflowError`, read no further.
+MAX_WORKFLOW_BYTES: Final = 1024 * 1024
+#: How deep mappings and lists may nest inside each other in a workflow file.
+#: Deeper nesting is a :class:`WorkflowError` at the collection that goes too
+#: deep (the YAML reader is recursive: without a limit it would overflow the
+#: Python stack).
+MAX_YAML_DEPTH: Final = 64
 
 # Keys GitHub knows and trio-steps reads or deliberately ignores.
 _WORKFLOW_KEYS: Final = frozenset(
@@ -300,11 +309,61 @@ class _StepInfo:
     targets: list[tuple[str, Pos]] = attrs.Factory(list)
 
 
+@functools.cache
+def _guarded_yaml_classes() -> tuple[type[Any], type[Any]]:
+    """ruamel.yaml's round-trip composer and constructor, made safe for any input.
+
+    The composer refuses nesting deeper than :data:`MAX_YAML_DEPTH` (the
+    composer and constructor recurse once per level); the constructor turns
+    the ``ValueError`` of a scalar it cannot convert (an integer of more than
+    4,300 digits, a bad ``!!timestamp``) into a marked YAML error.
+    """
+    from ruamel.yaml.composer import Composer, ComposerError
+    from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
+    from ruamel.yaml.events import CollectionStartEvent
+
+    class DepthComposer(Composer):
+        collections = 0
+
+        def compose_node(self, parent: Node, index: Node) -> Node:
+            event = self.parser.peek_event()
+            if not isinstance(event, CollectionStartEvent):
+                return super().compose_node(parent, index)
+            if self.collections >= MAX_YAML_DEPTH:
+                raise ComposerError(
+                    None,
+                    None,
+                    f"mappings and lists nest deeper than {MAX_YAML_DEPTH} levels "
+                    "here, the limit",
+                    event.start_mark,
+                )
+            self.collections += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.collections -= 1
+
+    class SafeConstructor(RoundTripConstructor):
+        def construct_object(self, node: Node, deep: bool = False) -> Node:
+            try:
+                return super().construct_object(node, deep=deep)
+            except (ValueError, OverflowError) as exc:
+                # Not the advice to call sys.set_int_max_str_digits().
+                reason = str(exc).split("; use sys.", 1)[0]
+                raise ConstructorError(
+                    None, None, f"cannot read this value: {reason}", node.start_mark
+                ) from None
+
+    return DepthComposer, SafeConstructor
+
+
 class _Loader:
     def __init__(self, file: str, text: str, *, skip_unsupported: bool) -> None:
         self.file = file
         self.text = text
-        self.lines = text.splitlines(keepends=True)
+        # Only "\n" ends a line in YAML 1.2 (and for ruamel's marks), not the
+        # other breaks str.splitlines() knows (U+0085, U+2028, form feed, ...).
+        self.lines = [line + "\n" for line in text.split("\n")]
         self.skip_unsupported = skip_unsupported
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
@@ -323,11 +382,24 @@ class _Loader:
         from ruamel.yaml import YAML
         from ruamel.yaml.constructor import DuplicateKeyError
         from ruamel.yaml.error import MarkedYAMLError, YAMLError
+        from ruamel.yaml.reader import ReaderError
 
         yaml = YAML(typ="rt")
         yaml.version = (1, 2)
+        yaml.Composer, yaml.Constructor = _guarded_yaml_classes()
         try:
             return yaml.load(self.text)
+        except ReaderError as exc:
+            # Marks no line: place it from the offset in the text.
+            position = exc.position if isinstance(exc.position, int) else 0
+            self.error(
+                self.text_pos(position),
+                f"a control character (U+{exc.character:04X}) that YAML does not "
+                "allow; remove it, or write it as an escape in a double-quoted "
+                "string"
+                if isinstance(exc.character, int)
+                else f"invalid YAML: {exc.reason}",
+            )
         except DuplicateKeyError as exc:
             mark = exc.problem_mark
             first = exc.context_mark
@@ -357,6 +429,11 @@ class _Loader:
         return None
 
     # -- positions inside scalars -----------------------------------------
+
+    def text_pos(self, index: int) -> Pos:
+        """The 0-based line and column of character ``index`` of the text."""
+        line = self.text.count("\n", 0, index)
+        return (line, index - (self.text.rfind("\n", 0, index) + 1))
 
     def offset_pos(self, pos: Pos, value: str, offset: int) -> Pos:
         """Map a 0-based offset in a scalar's value to a file position.
@@ -1150,22 +1227,57 @@ class _Loader:
 # Public functions
 
 
+_TOO_LARGE: Final = (
+    f"the workflow is larger than {MAX_WORKFLOW_BYTES:,} bytes, the limit; "
+    "nothing past the limit was read"
+)
+
+
 def _read(source: Source) -> tuple[str, str | None, Problem | None]:
     """Return ``(file name, text, problem)`` for a path or YAML text."""
     if isinstance(source, str):
+        if len(source) > MAX_WORKFLOW_BYTES:
+            return _STRING_NAME, None, Problem(_STRING_NAME, 1, 1, _TOO_LARGE)
         return _STRING_NAME, source, None
     path = os.fspath(source)
     try:
-        return path, Path(path).read_text(encoding="utf-8"), None
+        # Non-blocking open: a FIFO nobody writes to reads as empty instead
+        # of hanging. Bounded read: /dev/zero or a huge file is never read
+        # whole.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        os.set_blocking(fd, True)
+        with open(fd, "rb") as file:
+            data = file.read(MAX_WORKFLOW_BYTES + 1)
     except FileNotFoundError:
         message = "no such file; check the path to the workflow file"
     except IsADirectoryError:
         message = "this is a directory, not a workflow file"
-    except UnicodeDecodeError as exc:
-        message = f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})"
     except OSError as exc:
         message = f"cannot read the file: {exc.strerror or exc}"
+    else:
+        if len(data) > MAX_WORKFLOW_BYTES:
+            return path, None, Problem(path, 1, 1, _TOO_LARGE)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return path, None, _not_utf8(path, data, exc)
+        # What reading in text mode did: universal newlines.
+        return path, text.replace("\r\n", "\n").replace("\r", "\n"), None
     return path, None, Problem(path, 1, 1, message)
+
+
+def _not_utf8(path: str, data: bytes, exc: UnicodeDecodeError) -> Problem:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return Problem(path, 1, 1, "the file is UTF-16 text; save it as UTF-8")
+    line = data.count(b"\n", 0, exc.start) + 1
+    column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+    return Problem(
+        path,
+        line,
+        column,
+        f"the file is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+        "save it as UTF-8",
+    )
 
 
 def read_workflow(source: Source, *, skip_unsupported: bool = False) -> LoadedWorkflow:
@@ -1275,7 +1387,9 @@ def load_workflow(
         The chosen job, ready for :func:`~trio_steps.run_job`.
 
     Raises:
-        WorkflowError: Listing every problem, each at ``file:line:column``.
+        WorkflowError: Listing every problem, each at ``file:line:column``;
+            also for input over 1 MiB or nested deeper than 64 levels (see
+            :ref:`input-limits`).
     """
     workflow = read_workflow(source, skip_unsupported=skip_unsupported)
     return select_job(workflow, job)
