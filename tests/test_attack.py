@@ -225,3 +225,18 @@ def test_every_attack_passes() -> None:
     done = _script("--cli", CLI, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr[-2000:]
     assert done.stdout.splitlines()[-1].endswith(" passed, 0 failed")
+
+
+def test_peak_rss_is_the_runners_own() -> None:
+    """Linux starts a child's ``ru_maxrss`` at its parent's peak: a big
+    parent must not make a small runner look big."""
+    ballast = bytearray(300 * 1024 * 1024)
+    ballast[::4096] = b"x" * len(ballast[::4096])
+    sb = attack.Sandbox(attack.Settings(cli=(sys.executable, "-c", "pass")), "rss")
+    try:
+        run = sb.run([])
+    finally:
+        sb.cleanup()
+    del ballast
+    assert run.returncode == 0
+    assert run.peak_rss_mb < 100
