@@ -99,8 +99,13 @@ def test_marked_processes_found_and_killed(marked: tuple[str, str]) -> None:
     # Without the marker (an ``env -i`` step): found by its sleep argument.
     by_token = subprocess.Popen(["sleep", token], env={}, start_new_session=True)
     try:
-        found = {pid for pid, _ in attack.marked_processes(mark, token)}
-        assert {by_env.pid, by_token.pid} <= found
+        wanted = {by_env.pid, by_token.pid}
+        deadline = time.monotonic() + 5
+        found: set[int] = set()
+        while not wanted <= found and time.monotonic() < deadline:
+            time.sleep(0.01)  # until both have exec'd sleep
+            found = {pid for pid, _ in attack.marked_processes(mark, token)}
+        assert wanted <= found
         assert attack.kill_marked(mark, token) >= 2
         assert by_env.wait(5) == -signal.SIGKILL
         assert by_token.wait(5) == -signal.SIGKILL
