@@ -1401,6 +1401,30 @@ def file_command_path_size(sb: Sandbox) -> None:
     _file_command_size(sb, "GITHUB_PATH")
 
 
+def file_command_special_files(sb: Sandbox) -> None:
+    """Item 19: file commands replaced by /dev/zero, /dev/urandom or a FIFO."""
+    wf = sb.workflow(
+        f"""
+- id: special
+  run: |
+    {RECORD}
+    ln -sf /dev/zero "$GITHUB_OUTPUT"
+    ln -sf /dev/urandom "$GITHUB_STEP_SUMMARY"
+    rm -f "$GITHUB_ENV" && mkfifo "$GITHUB_ENV"
+    rm -f "$GITHUB_PATH" && mkfifo "$GITHUB_PATH"
+- id: after
+  if: always()
+  run: touch "$DONE"
+"""
+    )
+    done = sb.out / "done"
+    run = sb.run(["run", str(wf)], env={"DONE": str(done)}, timeout=20)
+    memory_bounded(run, sb.settings.rss_limit_mb, sb)
+    exits(run, EXIT_OK, EXIT_FAILED)
+    check(done.exists(), "the job did not go on after the special files")
+    nothing_left(sb)
+
+
 def _long_output(sb: Sandbox, steps: int, megabytes: int, *, background: bool) -> None:
     body = "".join(
         f"""
@@ -1516,6 +1540,7 @@ ATTACKS: Final[tuple[Callable[[Sandbox], None], ...]] = (
     file_command_output_size,
     file_command_env_size,
     file_command_path_size,
+    file_command_special_files,
     long_lines_sequential,
     long_lines_concurrent,
     critical_path_real_clock,
