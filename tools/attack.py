@@ -1457,7 +1457,7 @@ def long_lines_sequential(sb: Sandbox) -> None:
 
 def long_lines_concurrent(sb: Sandbox) -> None:
     """Item 20: 8 concurrent steps of newline-free output stay bounded."""
-    _long_output(sb, 8, sb.settings.size(20, 200), background=True)
+    _long_output(sb, 8, sb.settings.size(30, 200), background=True)
 
 
 # --------------------------------------------------------------------------
