@@ -48,7 +48,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import IO, Final
 
 TRACEBACK: Final = b"Traceback (most recent call last)"
 #: Every process a run starts inherits this variable (with a fresh value).
@@ -224,10 +224,14 @@ class Run:
 class _Sink(threading.Thread):
     """Drains one pipe; keeps the first ``keep`` bytes and counts the rest."""
 
-    def __init__(self, stream: Iterable[bytes] | None, keep: int) -> None:
+    def __init__(
+        self, stream: IO[bytes] | None, keep: int, lines: int | None = None
+    ) -> None:
         super().__init__(daemon=True)
         self.stream = stream
         self.keep = keep
+        #: Read this many lines, then close the pipe (``| head -n lines``).
+        self.lines = lines
         self.chunks: list[bytes] = []
         self.kept = 0
         self.total = 0
@@ -235,6 +239,13 @@ class _Sink(threading.Thread):
 
     def run(self) -> None:
         if self.stream is None:
+            return
+        if self.lines is not None:
+            for _ in range(self.lines):
+                line = self.stream.readline()
+                self.chunks.append(line)
+                self.total += len(line)
+            self.stream.close()
             return
         read = getattr(self.stream, "read1", None)
         while True:
@@ -381,13 +392,7 @@ class Sandbox:
         limit_kb = self.settings.rss_limit_mb * 1024
         watch = _MemoryWatch(proc.pid, kill_kb=max(3 * limit_kb, 1024 * 1024))
         watch.start()
-        head = b""
-        if stdout_lines is not None and proc.stdout is not None:
-            for _ in range(stdout_lines):
-                head += proc.stdout.readline()
-            proc.stdout.close()
-            proc.stdout = None
-        out = _Sink(proc.stdout, KEEP_OUTPUT)
+        out = _Sink(proc.stdout, KEEP_OUTPUT, stdout_lines)
         err = _Sink(proc.stderr, KEEP_OUTPUT)
         out.start()
         err.start()
@@ -414,6 +419,9 @@ class Sandbox:
         except BaseException:
             with contextlib.suppress(OSError):
                 os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                _, status = os.waitpid(proc.pid, 0)
+                proc.returncode = os.waitstatus_to_exitcode(status)
             raise
         finally:
             watch.done.set()
@@ -425,7 +433,7 @@ class Sandbox:
         out.join(10)
         err.join(10)
         for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
+            if stream is not None and not stream.closed:
                 stream.close()
         shown = [
             a if isinstance(a, str) else a.decode("utf-8", "replace") for a in argv
@@ -433,14 +441,14 @@ class Sandbox:
         return Run(
             argv=shown,
             returncode=proc.returncode,
-            stdout=head + out.data(),
+            stdout=out.data(),
             stderr=err.data(),
             elapsed=elapsed,
             peak_rss_mb=max(maxrss_kb if maxrss_kb > own_kb else 0, watch.peak_kb)
             / 1024,
             timed_out=timed_out,
             killed_for_memory=watch.killed,
-            stdout_bytes=len(head) + out.total,
+            stdout_bytes=out.total,
         )
 
     # -- what was left behind -------------------------------------------------
