@@ -22,14 +22,16 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import IO, TYPE_CHECKING, Any, Final, Generic, TypeVar, final
+from typing import IO, Any, Final, Generic, TypeVar, final
 
 import trio
 
 from ._background import Slots
 from ._context import StepFailed, StepRun
+from ._errors import JobDefinitionError
 from ._events import Event, EventKind, EventLog, EventRecord, event_from_record
-from ._job import Job, PlannedStep, Step
+from ._github import github_context
+from ._job import Job, PlannedStep, Step, parse_duration
 from ._python_step import run_python
 from ._results import (
     CaseInsensitiveMapping,
@@ -38,11 +40,10 @@ from ._results import (
     StepReport,
     merge_results,
 )
+from ._shell import ShellJob, run_shell
 from ._status import CONTEXT_NAMES, Status, StepsView, StepView, success
 from ._timekeeper import Timekeeper, Timer
-
-if TYPE_CHECKING:
-    from ._shell import ShellJob
+from .expressions import ExpressionError, compile_template, truthy
 
 __all__ = ["LOG_TAIL", "JobRunner", "run_job"]
 
@@ -364,8 +365,6 @@ def _is_fatal(exc: BaseException) -> bool:
 
 
 def _default_github(job: Job, workspace: str) -> dict[str, object]:
-    from ._github import github_context
-
     github: dict[str, object] = dict(
         github_context(workspace=workspace, job=job.name or "")
     )
@@ -427,8 +426,6 @@ class JobRunner:
         log_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if not isinstance(job, Job):
-            from ._errors import JobDefinitionError
-
             raise JobDefinitionError(f"JobRunner needs a Job, not {type(job).__name__}")
         self.job = job
         self._on_event = on_event
@@ -743,8 +740,6 @@ class JobRunner:
     def _shell_job(self) -> ShellJob:
         """What the job's shell steps share (closed when the job ends)."""
         if self._shell_state is None:
-            from ._shell import ShellJob
-
             self._shell_state = ShellJob()
         return self._shell_state
 
@@ -817,8 +812,6 @@ class JobRunner:
             return True if r.plan.post else success(status)
         if isinstance(condition, str):
             assert step.compiled_condition is not None
-            from .expressions import truthy
-
             value = step.compiled_condition.evaluate(self._contexts(status, status.env))
             return truthy(value)
         return bool(condition(status))
@@ -882,8 +875,6 @@ class JobRunner:
         """
         step = r.plan.step
         assert step is not None
-        from .expressions import compile_template
-
         job_env = dict(status.env)
         for key in step.env:
             job_env.pop(key, None)
@@ -905,8 +896,6 @@ class JobRunner:
         if name is not None:
             r.name = name
         if step.timeout_template is not None:
-            from ._job import parse_duration
-
             rendered = expand(step.timeout_template)
             assert rendered is not None
             try:
@@ -914,8 +903,6 @@ class JobRunner:
             except ValueError as exc:
                 raise ValueError(f"timeout: {exc}") from None
         if step.continue_on_error_template is not None:
-            from .expressions import truthy
-
             r.coe = truthy(
                 compile_template(
                     step.continue_on_error_template, names=CONTEXT_NAMES
@@ -939,9 +926,6 @@ class JobRunner:
         """
         if not any("${{" in value for value in self._env.values()):
             return
-        from ._errors import JobDefinitionError
-        from .expressions import ExpressionError, compile_template
-
         status = self._status(self._env)
         expanded: dict[str, str] = {}
         problems: list[str] = []
@@ -1054,8 +1038,6 @@ class JobRunner:
                 if r.stop_reason is not None:
                     scope.cancel()
                 if isinstance(r.plan.step.run, str):
-                    from ._shell import run_shell
-
                     await run_shell(run)
                 else:
                     await run_python(run)
