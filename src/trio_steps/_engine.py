@@ -733,6 +733,9 @@ class JobRunner:
                     self._timekeeper_scope.cancel()
             finally:
                 try:
+                    if self._shell_state is not None:
+                        # Daemons that left their step's process group.
+                        await self._shell_state.end_processes()
                     self._finish_job()
                 finally:
                     # Even after an error of ours: run() waits for it.
@@ -751,7 +754,10 @@ class JobRunner:
     def _runner_temp_dir(self) -> str:
         """The job's ``RUNNER_TEMP``: made on first use, removed at the end."""
         if self._runner_temp is None:
-            self._runner_temp = tempfile.mkdtemp(prefix="trio-steps-runner-")
+            # The pid in the name: see _guardian.remove_owned_directories.
+            self._runner_temp = tempfile.mkdtemp(
+                prefix=f"trio-steps-runner-{os.getpid()}-"
+            )
         return self._runner_temp
 
     def _shell_job(self) -> ShellJob:
