@@ -54,13 +54,13 @@ def kill_tracked(entries: Iterable[bytes], *, rounds: int = 64) -> int:
         rounds: At most this many scans.
 
     Returns:
-        How many processes were sent ``SIGKILL``.
+        How many distinct processes were sent ``SIGKILL``.
     """
     wanted = frozenset(entries)
     if not wanted:
         return 0
     me = os.getpid()
-    killed = 0
+    killed: set[int] = set()
     for round_ in range(rounds):
         found = 0
         for pid in _processes():
@@ -77,13 +77,13 @@ def kill_tracked(entries: Iterable[bytes], *, rounds: int = 64) -> int:
                 except OSError:
                     continue
                 found += 1
-        killed += found
+                killed.add(pid)
         if not found:
             break
         # Give the killed time to die: a dying process still shows its
         # environment, and would only be found and killed again.
         time.sleep(min(0.001 * 2**round_, 0.05))
-    return killed
+    return len(killed)
 
 
 def _alive(pid: int) -> bool:
