@@ -1452,11 +1452,13 @@ class _Guardian:
 
     def _start(self) -> None:
         if self.fd is not None:
-            if self.owner == os.getpid():
+            # In a forked child too: its copy would keep the parent's
+            # guardian from seeing the parent's end.
+            with contextlib.suppress(OSError):
                 os.close(self.fd)
-                if self.pid is not None:
-                    with contextlib.suppress(OSError):
-                        os.waitpid(self.pid, os.WNOHANG)
+            if self.pid is not None and self.owner == os.getpid():
+                with contextlib.suppress(OSError):
+                    os.waitpid(self.pid, os.WNOHANG)  # a dead guardian's zombie
             self.fd = self.pid = None
         self.owner = os.getpid()
         spawn: Callable[..., int] | None = getattr(os, "posix_spawn", None)

@@ -135,3 +135,23 @@ def test_directories_of_dead_runners_are_removed(tmp_path: Path) -> None:
     # A runner's own, when it is gone (what its guardian does).
     removed = remove_owned_directories([str(tmp_path)], owner=os.getpid())
     assert [Path(p).name for p in removed] == [names[3]]
+
+
+def test_a_killed_guardian_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step may kill the guardian (same user): the next message to it
+    finds the pipe broken and starts a new one, told everything again."""
+    from trio_steps._shell import GUARDIAN
+
+    monkeypatch.chdir(tmp_path)
+    job = ts.Job([ts.Step("true", id="s")])
+    trio.run(ts.run_job, job)
+    first = GUARDIAN.pid
+    assert first is not None
+    os.kill(first, signal.SIGKILL)
+    os.waitpid(first, 0)
+    report = trio.run(ts.run_job, job)
+    assert report.result is ts.Result.SUCCEEDED
+    assert GUARDIAN.pid not in (None, first)
+    os.kill(GUARDIAN.pid, 0)  # alive
