@@ -537,6 +537,42 @@ def _render_job_env(
     return rendered
 
 
+def _terminating_signals() -> list[int]:
+    """The signals that would end the process, and that it can catch.
+
+    Each stops every step now, as ``SIGTERM`` does: left at their default,
+    ``SIGHUP`` (a closed terminal), ``SIGQUIT`` and the others killed the
+    command and left its steps running (they are in sessions of their own)
+    and their directories, secrets included, on disk. Not handled: the
+    signals Python ignores (``SIGPIPE``, ``SIGXFSZ``), the faults of the
+    process itself (``SIGSEGV``, ``SIGBUS``, ``SIGILL``, ``SIGFPE``,
+    ``SIGABRT``, ``SIGTRAP``, ``SIGSYS``) and ``SIGKILL``/``SIGSTOP``.
+    """
+    import signal
+
+    names = (
+        "SIGTERM",
+        "SIGHUP",
+        "SIGQUIT",
+        "SIGUSR1",
+        "SIGUSR2",
+        "SIGALRM",
+        "SIGVTALRM",
+        "SIGPROF",
+        "SIGXCPU",
+        "SIGIO",
+        "SIGPWR",
+        "SIGSTKFLT",
+    )
+    found = [getattr(signal, name) for name in names if hasattr(signal, name)]
+    low = getattr(signal, "SIGRTMIN", None)
+    high = getattr(signal, "SIGRTMAX", None)
+    if low is not None and high is not None:
+        found.extend(range(low, high + 1))
+    valid = signal.valid_signals()
+    return [signum for signum in dict.fromkeys(found) if signum in valid]
+
+
 def _run_job(job: Job, args: argparse.Namespace, *, use_color: bool) -> int:
     import trio
 
@@ -558,7 +594,7 @@ def _run_job(job: Job, args: argparse.Namespace, *, use_color: bool) -> int:
 
         printer.name_of = name_of
         hard_stop = trio.CancelScope()
-        signals = [signal.SIGINT, signal.SIGTERM]
+        signals = [signal.SIGINT, *_terminating_signals()]
         with trio.open_signal_receiver(*signals) as received:
 
             async def watch() -> None:

@@ -22,14 +22,17 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import IO, TYPE_CHECKING, Any, Final, Generic, TypeVar, final
+from typing import IO, Any, Final, Generic, TypeVar, final
 
 import trio
 
 from ._background import Slots
 from ._context import StepFailed, StepRun, shorten_error
+from ._errors import JobDefinitionError
 from ._events import Event, EventKind, EventLog, EventRecord, event_from_record
-from ._job import Job, PlannedStep, Step
+from ._github import github_context
+from ._hashing import hash_files_in_thread
+from ._job import Job, PlannedStep, Step, parse_duration
 from ._logtail import LOG_TAIL, JobTails, LogEntry, LogTail
 from ._masking import Masker
 from ._python_step import run_python
@@ -40,11 +43,12 @@ from ._results import (
     StepReport,
     merge_results,
 )
+from ._shell import ShellJob, run_shell
 from ._status import CONTEXT_NAMES, Status, StepsView, StepView, success
 from ._timekeeper import Timekeeper, Timer
-
-if TYPE_CHECKING:
-    from ._shell import ShellJob
+from .expressions import ExpressionError, compile_template, truthy
+from .expressions._errors import Fault
+from .expressions._hashfiles import HashFilesPending, HashKey, deferred_hash_files
 
 __all__ = ["LOG_TAIL", "JobRunner", "run_job"]
 
@@ -52,6 +56,8 @@ __all__ = ["LOG_TAIL", "JobRunner", "run_job"]
 _NO_OUTPUTS: Mapping[str, str] = MappingProxyType({})
 _SUCCESS = (None, Result.SUCCEEDED, Result.SUCCEEDED_WITH_ISSUES)
 _Data = tuple[tuple[str, object], ...]
+#: A step's expanded fields: env, script, working directory, shell.
+_Fields = tuple[Mapping[str, str], str | None, str | None, str | None]
 _KIND_TEXT: dict[EventKind, str] = {kind: kind.value for kind in EventKind}
 _STARTED: dict[str, _Data] = {
     kind: (("kind", kind),)
@@ -377,8 +383,6 @@ def _is_fatal(exc: BaseException) -> bool:
 
 
 def _default_github(job: Job, workspace: str) -> dict[str, object]:
-    from ._github import github_context
-
     github: dict[str, object] = dict(
         github_context(workspace=workspace, job=job.name or "")
     )
@@ -443,8 +447,6 @@ class JobRunner:
         log_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if not isinstance(job, Job):
-            from ._errors import JobDefinitionError
-
             raise JobDefinitionError(f"JobRunner needs a Job, not {type(job).__name__}")
         self.job = job
         self._on_event = on_event
@@ -471,6 +473,10 @@ class JobRunner:
         self._job_cancelled = False
         self._hard_stopped = False
         self._cancel_early = False
+        #: hashFiles() results of the latest turn (for R6.1's re-evaluation),
+        #: and the scope of a hashFiles() being computed, if any.
+        self._hashes: dict[HashKey, str | Fault] = {}
+        self._hashing: trio.CancelScope | None = None
         self._started = False
         self._finished = False
         self._finished_event = trio.Event()
@@ -532,7 +538,15 @@ class JobRunner:
         self._started = True
         self._now = trio.lowlevel.current_clock().current_time
         try:
-            self._expand_job_env()
+            hashes: dict[HashKey, str | Fault] = {}
+            while True:
+                try:
+                    with deferred_hash_files(hashes):
+                        self._expand_job_env()
+                except HashFilesPending as pending:
+                    await self._hash_files(pending.key, hashes)
+                else:
+                    break
         except BaseException:
             self._remove_runner_temp()  # nothing ran: nothing is left
             raise
@@ -817,6 +831,9 @@ class JobRunner:
                     self._timekeeper_scope.cancel()
             finally:
                 try:
+                    if self._shell_state is not None:
+                        # Daemons that left their step's process group.
+                        await self._shell_state.end_processes()
                     self._finish_job()
                 finally:
                     # Even after an error of ours: run() waits for it.
@@ -839,14 +856,15 @@ class JobRunner:
     def _runner_temp_dir(self) -> str:
         """The job's ``RUNNER_TEMP``: made on first use, removed at the end."""
         if self._runner_temp is None:
-            self._runner_temp = tempfile.mkdtemp(prefix="trio-steps-runner-")
+            # The pid in the name: see _guardian.remove_owned_directories.
+            self._runner_temp = tempfile.mkdtemp(
+                prefix=f"trio-steps-runner-{os.getpid()}-"
+            )
         return self._runner_temp
 
     def _shell_job(self) -> ShellJob:
         """What the job's shell steps share (closed when the job ends)."""
         if self._shell_state is None:
-            from ._shell import ShellJob
-
             self._shell_state = ShellJob()
         return self._shell_state
 
@@ -920,8 +938,6 @@ class JobRunner:
             return True if r.plan.post else success(status)
         if isinstance(condition, str):
             assert step.compiled_condition is not None
-            from .expressions import truthy
-
             value = step.compiled_condition.evaluate(self._contexts(status, status.env))
             return truthy(value)
         return bool(condition(status))
@@ -971,9 +987,7 @@ class JobRunner:
         merged.update(step.env)
         return MappingProxyType(merged)
 
-    def _interpolate(
-        self, r: _Record, status: Status
-    ) -> tuple[Mapping[str, str], str | None, str | None, str | None]:
+    def _interpolate(self, r: _Record, status: Status) -> _Fields:
         """Expand ``${{ }}`` in the step's fields at its turn (R3.6).
 
         The step's ``env`` values are expanded first, against the job env;
@@ -985,8 +999,6 @@ class JobRunner:
         """
         step = r.plan.step
         assert step is not None
-        from .expressions import compile_template
-
         job_env = dict(status.env)
         for key in step.env:
             job_env.pop(key, None)
@@ -1008,8 +1020,6 @@ class JobRunner:
         if name is not None:
             r.name = self._mask(name)
         if step.timeout_template is not None:
-            from ._job import parse_duration
-
             rendered = expand(step.timeout_template)
             assert rendered is not None
             try:
@@ -1017,8 +1027,6 @@ class JobRunner:
             except ValueError as exc:
                 raise ValueError(f"timeout: {exc}") from None
         if step.continue_on_error_template is not None:
-            from .expressions import truthy
-
             r.coe = truthy(
                 compile_template(
                     step.continue_on_error_template, names=CONTEXT_NAMES
@@ -1042,9 +1050,6 @@ class JobRunner:
         """
         if not any("${{" in value for value in self._env.values()):
             return
-        from ._errors import JobDefinitionError
-        from .expressions import ExpressionError, compile_template
-
         status = self._status(self._env)
         expanded: dict[str, str] = {}
         problems: list[str] = []
@@ -1068,32 +1073,28 @@ class JobRunner:
         step = r.plan.step
         assert step is not None
         job_env = self._job_env_snapshot()
-        status: Status | None = None
+        fields = None
         if step.condition is None and not r.plan.templated:
             # The common case, without building a Status (R3.1).
             holds = r.plan.post or self._result in _SUCCESS
         else:
-            status = self._status(self._step_env(step, job_env))
-            try:
-                holds = self._condition_holds(r, status)
-            except Exception as exc:  # R3.4
-                self._condition_failed(
-                    r, f"The condition raised: {_describe_exception(exc)}"
-                )
+            # hashFiles() results of this turn: each call is computed in a
+            # worker thread, then the step's expressions are evaluated again.
+            hashes: dict[HashKey, str | Fault] = {}
+            self._hashes = hashes
+            while True:
+                try:
+                    prepared = self._prepare(r, job_env, hashes)
+                except HashFilesPending as pending:
+                    await self._hash_files(pending.key, hashes)
+                else:
+                    break
+            if prepared is None:
                 return
+            holds, fields = prepared
         if not holds:
             self._skip(r, reason="condition")
             return
-        fields = None
-        if r.plan.templated:
-            assert status is not None
-            try:
-                fields = self._interpolate(r, status)
-            except Exception as exc:  # R3.6
-                self._condition_failed(
-                    r, f"Interpolation failed: {_describe_exception(exc)}"
-                )
-                return
         r.frozen = (job_env, self._publications, self._path, fields)
         if r.plan.background:
             self._launch(r)
@@ -1105,6 +1106,59 @@ class JobRunner:
         self._publish(r)
         if r.conclusion is Result.FAILED:
             self._merge_job(Result.FAILED)
+
+    def _prepare(
+        self,
+        r: _Record,
+        job_env: Mapping[str, str],
+        hashes: dict[HashKey, str | Fault],
+    ) -> tuple[bool, _Fields | None] | None:
+        """Evaluate the step's condition, then its fields (R3.3-R3.6).
+
+        Returns:
+            Whether the condition holds and the expanded fields, or ``None``
+            when an expression raised (the step has failed, R3.4/R3.6).
+
+        Raises:
+            HashFilesPending: A ``hashFiles()`` call must be computed first.
+        """
+        step = r.plan.step
+        assert step is not None
+        status = self._status(self._step_env(step, job_env))
+        try:
+            with deferred_hash_files(hashes):
+                holds = self._condition_holds(r, status)
+        except Exception as exc:  # R3.4
+            self._condition_failed(
+                r, f"The condition raised: {_describe_exception(exc)}"
+            )
+            return None
+        if not holds or not r.plan.templated:
+            return holds, None
+        try:
+            with deferred_hash_files(hashes):
+                fields = self._interpolate(r, status)
+        except Exception as exc:  # R3.6
+            self._condition_failed(
+                r, f"Interpolation failed: {_describe_exception(exc)}"
+            )
+            return None
+        return True, fields
+
+    async def _hash_files(
+        self, key: HashKey, hashes: dict[HashKey, str | Fault]
+    ) -> None:
+        """Compute one ``hashFiles()`` call in a worker thread.
+
+        Job cancellation (R6.1) interrupts it, so that the caller evaluates
+        again under the new job status; a hard stop (R6.2) propagates.
+        """
+        with trio.CancelScope() as scope:
+            self._hashing = scope
+            try:
+                hashes[key] = await hash_files_in_thread(key)
+            finally:
+                self._hashing = None
 
     def _begin(self, r: _Record) -> None:
         r.state = _State.RUNNING
@@ -1158,8 +1212,6 @@ class JobRunner:
                 if r.stop_reason is not None:
                     scope.cancel()
                 if isinstance(r.plan.step.run, str):
-                    from ._shell import run_shell
-
                     await run_shell(run)
                 else:
                     await run_python(run)
@@ -1399,6 +1451,8 @@ class JobRunner:
         self._job_cancelled = True
         self._result = Result.CANCELED
         self._emit(EventKind.JOB_CANCEL_REQUESTED, None, (("reason", reason),))
+        if self._hashing is not None:
+            self._hashing.cancel()  # evaluated again under the new status
         current = self._current
         if (
             current is not None
@@ -1410,8 +1464,11 @@ class JobRunner:
             assert step is not None
             status = self._status(self._step_env(step, self._env))
             try:
-                holds = self._condition_holds(current, status)
-            except Exception:  # R3.4: counts as false here
+                # A hashFiles() call not made at the step's turn cannot be
+                # computed here (this is no place to wait): an error.
+                with deferred_hash_files(self._hashes):
+                    holds = self._condition_holds(current, status)
+            except (Exception, HashFilesPending):  # R3.4: counts as false here
                 holds = False
             if not holds:
                 self._stop(current, _Reason.JOB)

@@ -22,6 +22,7 @@ import shutil
 import signal
 import stat
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Final, final
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Final, final
 import trio
 
 from ._context import StepFailed, StepRun
+from ._guardian import kill_tracked
 from ._shell_commands import (
     WORKFLOW_COMMANDS,
     FileCommandError,
@@ -430,8 +432,11 @@ def _step_directory(base: str) -> str:
     itself costs twice the ``mkdir``, which counts at one call per step.)
     """
     parent = base if base[:1] == "/" else os.path.abspath(base)
+    _tell_guardian_directory(parent)
     for _ in range(100):
-        directory = f"{parent}/trio-steps-{random.getrandbits(48):012x}"
+        # The runner's pid in the name: its guardian, or a later runner,
+        # removes the directory should this process die without doing so.
+        directory = f"{parent}/trio-steps-{os.getpid()}-{random.getrandbits(48):012x}"
         try:
             os.mkdir(directory, 0o700)
         except FileExistsError:
@@ -472,12 +477,30 @@ class ShellJob:
     over Popen), as they are what the process was started with.
     """
 
-    __slots__ = ("_closed", "_inheritable", "_spare")
+    __slots__ = ("_closed", "_inheritable", "_spare", "tracking_id")
 
     def __init__(self) -> None:
         self._spare: list[str] = []
         self._closed = False
         self._inheritable: list[int] | None = None
+        #: The job's ``RUNNER_TRACKING_ID``, in every step's environment.
+        self.tracking_id = f"trio-steps_{os.urandom(16).hex()}"
+        GUARDIAN.send(b"+t " + self.tracking_id.encode())
+
+    async def end_processes(self) -> int:
+        """``SIGKILL`` every process that carries the job's tracking id.
+
+        What left its step's process group (``setsid``, double forks) is
+        found by its environment, as GitHub's runner finds it; scanning
+        ``/proc`` is done in a worker thread.
+
+        Returns:
+            How many processes were killed.
+        """
+        entry = b"RUNNER_TRACKING_ID=" + self.tracking_id.encode()
+        killed = await trio.to_thread.run_sync(kill_tracked, (entry,))
+        GUARDIAN.send(b"-t " + self.tracking_id.encode())
+        return killed
 
     def take(self) -> str | None:
         """A clean directory of this job, or ``None``."""
@@ -523,7 +546,9 @@ def shared_runner_temp() -> str:
     base = tempfile.gettempdir()
     directory = _RUNNER_TEMPS.get(base)
     if directory is None or not os.path.isdir(directory):
-        directory = _make_directory(base, "trio-steps-temp-", "RUNNER_TEMP directory")
+        directory = _make_directory(
+            base, f"trio-steps-temp-{os.getpid()}-", "RUNNER_TEMP directory"
+        )
         if not _RUNNER_TEMPS:
             atexit.register(_remove_runner_temps)
         _RUNNER_TEMPS[base] = directory
@@ -868,6 +893,11 @@ async def run_shell(run: StepRun) -> None:
     execution: _Execution | None = None
     try:
         env[b"CI"] = env[b"GITHUB_ACTIONS"] = b"true"
+        env[b"RUNNER_TRACKING_ID"] = (
+            _PROCESS_TRACKING_ID
+            if run.shell_job is None
+            else run.shell_job.tracking_id.encode()
+        )
         env[b"GITHUB_WORKSPACE"] = os.fsencode(workspace)
         env[b"RUNNER_TEMP"] = os.fsencode(files.runner_temp)
         files.export(env)
@@ -1143,10 +1173,12 @@ async def _start(
     _RUNNING.append(None)
     try:
         await trio.lowlevel.checkpoint_if_cancelled()
-        return _Child(argv, cwd, env, inheritable)
+        child = _Child(argv, cwd, env, inheritable)
     except BaseException:
         _RUNNING.pop()
         raise
+    GUARDIAN.send(b"+g %d" % child.pid)
+    return child
 
 
 @final
@@ -1188,6 +1220,7 @@ class _Execution:
         finally:
             proc.close(registered=registered)
             _RUNNING.pop()
+            GUARDIAN.send(b"-g %d" % proc.pid)
         code = proc.returncode
         assert code is not None
         # .NET, and so GitHub's runner, reports death by signal N as 128 + N.
@@ -1426,3 +1459,125 @@ class _Execution:
         for message in errors:
             run.annotate("error", message)
         return errors
+
+
+#: ``RUNNER_TRACKING_ID`` of steps run without a job (a :class:`ShellJob`).
+_PROCESS_TRACKING_ID: Final = f"trio-steps_{os.urandom(16).hex()}".encode()
+
+
+@final
+class _Guardian:
+    """The runner's end of the guardian's pipe (see :mod:`._guardian`).
+
+    Started at the first message; started again in a forked child, or when
+    it has died. Messages are written without blocking: should the pipe be
+    full (a guardian starved of CPU), one is dropped rather than stall the
+    event loop.
+    """
+
+    __slots__ = ("bases", "fd", "groups", "owner", "pid", "tracked")
+
+    def __init__(self) -> None:
+        self.fd: int | None = None
+        self.pid: int | None = None
+        self.owner = 0
+        self.groups: set[bytes] = set()
+        self.tracked: set[bytes] = {_PROCESS_TRACKING_ID}
+        self.bases: set[bytes] = set()
+
+    def send(self, message: bytes) -> None:
+        """Tell the guardian ``message`` (``+g PGID``, ``-t ID``, ``d BASE``)."""
+        op, _, value = message.partition(b" ")
+        if op == b"d":
+            self.bases.add(value)
+        else:
+            state = self.groups if op[1:] == b"g" else self.tracked
+            if op[:1] == b"+":
+                state.add(value)
+            else:
+                state.discard(value)
+        if (
+            self.fd is None
+            or self.owner != os.getpid()
+            or not self._write(message + b"\n")
+        ):
+            self._start()
+
+    def _write(self, data: bytes) -> bool:
+        assert self.fd is not None
+        try:
+            os.write(self.fd, data)
+        except BlockingIOError:
+            return True  # dropped: the job-end sweep still runs
+        except OSError:
+            return False  # the guardian is gone
+        return True
+
+    def _start(self) -> None:
+        if self.fd is not None:
+            # In a forked child too: its copy would keep the parent's
+            # guardian from seeing the parent's end.
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            if self.pid is not None and self.owner == os.getpid():
+                with contextlib.suppress(OSError):
+                    os.waitpid(self.pid, os.WNOHANG)  # a dead guardian's zombie
+            self.fd = self.pid = None
+        self.owner = os.getpid()
+        spawn: Callable[..., int] | None = getattr(os, "posix_spawn", None)
+        if not sys.executable or spawn is None:
+            return  # no guardian: documented
+        package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        code = (
+            "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+            "from trio_steps._guardian import main; main()"
+        )
+        self.bases.update(
+            os.fsencode(base)
+            for base in (control_directory(), tempfile.gettempdir(), _SHM)
+        )
+        read_end, write_end = os.pipe()
+        try:
+            self.pid = spawn(
+                sys.executable,
+                [
+                    sys.executable,
+                    "-I",
+                    "-S",
+                    "-c",
+                    code,
+                    package_parent,
+                    str(self.owner),
+                    *sorted(os.fsdecode(base) for base in self.bases),
+                ],
+                _inherited_environment(),
+                file_actions=[
+                    (os.POSIX_SPAWN_DUP2, read_end, 0),
+                    (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                    (os.POSIX_SPAWN_DUP2, 1, 2),
+                    *((os.POSIX_SPAWN_CLOSE, fd) for fd in _inheritable_fds()),
+                ],
+                setsid=True,
+                setsigdef=_DEFAULT_SIGNALS,
+            )
+        except OSError:
+            os.close(write_end)
+            return
+        finally:
+            os.close(read_end)
+        os.set_blocking(write_end, False)
+        self.fd = write_end
+        lines = [b"+g " + g for g in self.groups] + [b"+t " + t for t in self.tracked]
+        self._write(b"".join(line + b"\n" for line in lines))
+
+
+#: The process's guardian: kills the job's processes and removes its step
+#: directories should this process die without doing so (SIGKILL).
+GUARDIAN: Final = _Guardian()
+
+
+def _tell_guardian_directory(base: str) -> None:
+    """Tell the guardian that step directories are made under ``base`` too."""
+    encoded = os.fsencode(os.path.abspath(base))
+    if encoded not in GUARDIAN.bases:
+        GUARDIAN.send(b"d " + encoded)

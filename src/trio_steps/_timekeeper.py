@@ -18,6 +18,14 @@ from typing import final
 
 import trio
 
+# Not from trio.testing: importing that pulls in pytest where it is
+# installed, and an import inside the loop (at the first timed decision)
+# stalled every step for 130-350 ms. The function lives in trio's core.
+try:
+    from trio._core._run import wait_all_tasks_blocked
+except ImportError:  # pragma: no cover - a trio that moved it
+    from trio.testing import wait_all_tasks_blocked
+
 __all__ = ["Timekeeper", "Timer"]
 
 #: On a real clock, how long to wait for the other tasks to block before
@@ -48,10 +56,6 @@ class Timer:
 
 async def settle() -> None:
     """Return once every other task is blocked (bounded on a real clock)."""
-    # Imported here: trio.testing pulls in pytest when it is installed,
-    # which would slow every start of the command line.
-    from trio.testing import wait_all_tasks_blocked
-
     with trio.move_on_after(SETTLE_LIMIT):
         await wait_all_tasks_blocked()
 

@@ -8,66 +8,203 @@ file below it; a trailing ``/`` matches directories only; blank lines and
 lines starting with ``#`` are ignored. Only regular files inside the
 workspace count (symbolic links are followed to files, never to directories
 or outside the workspace).
+
+Matching never backtracks: a pattern of ``m`` parts is matched against a
+name of ``n`` characters in at most ``(m + 1) * (n + 1)`` comparisons
+(``'*' * 34 + 'b'`` made a regular expression run for minutes). The work
+still grows with the workspace and the files' sizes, so the engine runs it
+in a worker thread (see :func:`deferred_hash_files`); ``stop`` makes that
+thread end early.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-import re
-from collections.abc import Iterator, Sequence
+import stat
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from ._errors import Fault
 
-__all__ = ["hash_files"]
+__all__ = [
+    "HashFilesPending",
+    "HashFilesStopped",
+    "HashKey",
+    "deferred_hash_files",
+    "hash_files",
+]
 
 _GLOB_CHARS = frozenset("*?[")
 _CHUNK = 1024 * 1024
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+
+#: One ``hashFiles()`` call: its patterns and the workspace.
+HashKey = tuple[tuple[str, ...], str]
+
+
+class HashFilesPending(BaseException):
+    """A ``hashFiles()`` call whose result is not known yet (deferred mode).
+
+    A :class:`BaseException`, so that no ``except Exception`` of an
+    evaluation turns it into an expression error: it reaches the caller of
+    :func:`deferred_hash_files`, which hashes off the event loop and
+    evaluates again.
+    """
+
+    def __init__(self, key: HashKey) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class HashFilesStopped(Exception):
+    """``hash_files`` gave up because its ``stop`` callable said so."""
+
+
+_DEFERRED: ContextVar[dict[HashKey, str | Fault] | None] = ContextVar(
+    "trio_steps_hash_files", default=None
+)
+
+
+@contextlib.contextmanager
+def deferred_hash_files(results: dict[HashKey, str | Fault]) -> Iterator[None]:
+    """Within this block, ``hashFiles()`` only looks its result up.
+
+    A call found in ``results`` returns (or raises) what is there; any other
+    raises :class:`HashFilesPending` with its key, so that an event loop can
+    compute it elsewhere (:func:`hash_files` in a thread), add it to
+    ``results`` and evaluate again. Evaluation is pure apart from
+    ``hashFiles()``, so evaluating again is safe.
+
+    Args:
+        results: Results of calls made so far, by :data:`HashKey`.
+    """
+    token = _DEFERRED.set(results)
+    try:
+        yield
+    finally:
+        _DEFERRED.reset(token)
+
+
+_STAR = "*"  # a token: any run of characters
+_ANY = "?"  # a token: any one character
+_GLOBSTAR = None  # a path part: any number of segments
+
+
+@dataclass(frozen=True, slots=True)
+class _Class:
+    """A ``[...]`` token."""
+
+    chars: frozenset[str]
+    ranges: tuple[tuple[str, str], ...]
+    negated: bool
+
+    def matches(self, char: str) -> bool:
+        inside = char in self.chars or any(lo <= char <= hi for lo, hi in self.ranges)
+        return inside != self.negated
+
+
+#: A segment pattern: a literal name (no glob characters), or tokens, each
+#: :data:`_STAR`, :data:`_ANY`, a one-character literal or a :class:`_Class`.
+_Segment = str | tuple[str | _Class, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class _Rule:
     negate: bool
-    regex: re.Pattern[str]
+    parts: tuple[_Segment | None, ...]  # None: "**"
     directories_only: bool
     search_root: tuple[str, ...]  # the literal leading segments
 
 
-def hash_files(patterns: Sequence[str], workspace: str) -> str:
+def hash_files(
+    patterns: Sequence[str],
+    workspace: str,
+    stop: Callable[[], bool] | None = None,
+) -> str:
     """Hash the files under ``workspace`` that ``patterns`` select.
+
+    Args:
+        patterns: The glob patterns (each may hold several lines).
+        workspace: The directory the patterns are relative to.
+        stop: Checked between files, directory entries and chunks read;
+            when it returns true the work stops.
 
     Returns:
         The hex SHA-256 of the concatenated SHA-256 digests of the matched
         files' contents, in path order; ``""`` when nothing matches.
 
     Raises:
-        Fault: A matched file could not be read.
+        Fault: A pattern is invalid or a matched file could not be read.
+        HashFilesPending: Within :func:`deferred_hash_files`, for a call
+            whose result is not known yet.
+        HashFilesStopped: ``stop`` returned true.
     """
+    deferred = _DEFERRED.get()
+    if deferred is not None:
+        key = (tuple(patterns), workspace)
+        try:
+            found = deferred[key]
+        except KeyError:
+            raise HashFilesPending(key) from None
+        if isinstance(found, Fault):
+            raise Fault(found.message)
+        return found
+    check = stop if stop is not None else _never
     root = _segments(os.path.realpath(workspace))
     rules = [rule for text in patterns for rule in _parse(text, root)]
     candidates: set[tuple[str, ...]] = set()
     for rule in rules:
         if not rule.negate:
-            candidates.update(_files_under(_search_root(rule.search_root, root), root))
-    matched = sorted(
-        ("/" + "/".join(path), path) for path in candidates if _selected(rules, path)
-    )
-    if not matched:
+            for path in _files_under(_search_root(rule.search_root, root), root):
+                if check():
+                    raise HashFilesStopped
+                candidates.add(path)
+    selected = []
+    for path in candidates:
+        if check():
+            raise HashFilesStopped
+        if _selected(rules, path):
+            selected.append(("/" + "/".join(path), path))
+    selected.sort()
+    if not selected:
         return ""
     total = hashlib.sha256()
-    for shown, path in matched:
-        digest = hashlib.sha256()
-        try:
-            with open(_native(path), "rb") as stream:
-                while chunk := stream.read(_CHUNK):
-                    digest.update(chunk)
-        except OSError as error:
-            raise Fault(
-                f"hashFiles() failed: cannot read '{shown}': {error.strerror}"
-            ) from None
-        total.update(digest.digest())
+    for shown, path in selected:
+        total.update(_digest(shown, path, check))
     return total.hexdigest()
+
+
+def _never() -> bool:
+    return False
+
+
+def _digest(shown: str, path: tuple[str, ...], stop: Callable[[], bool]) -> bytes:
+    digest = hashlib.sha256()
+    try:
+        # Non-blocking: a file swapped for a FIFO since the walk must not
+        # block the thread for ever (it is not hashed: not a regular file).
+        fd = os.open(_native(path), _OPEN_FLAGS)
+    except OSError as error:
+        raise Fault(
+            f"hashFiles() failed: cannot read '{shown}': {error.strerror}"
+        ) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise Fault(f"hashFiles() failed: '{shown}' is not a regular file")
+        while chunk := os.read(fd, _CHUNK):
+            if stop():
+                raise HashFilesStopped
+            digest.update(chunk)
+    except OSError as error:
+        raise Fault(
+            f"hashFiles() failed: cannot read '{shown}': {error.strerror}"
+        ) from None
+    finally:
+        os.close(fd)
+    return digest.digest()
 
 
 def _segments(path: str) -> tuple[str, ...]:
@@ -103,32 +240,35 @@ def _parse(text: str, root: tuple[str, ...]) -> Iterator[_Rule]:
         literal = 0
         while literal < len(segments) and not _GLOB_CHARS & set(segments[literal]):
             literal += 1
-        regex = "".join(
-            r"(?:/[^/]+)*" if part == "**" else "/" + _segment_regex(part)
-            for part in segments
-        )
-        try:
-            compiled = re.compile(regex, re.DOTALL)
-        except re.error as error:
-            raise Fault(f"hashFiles(): invalid pattern '{line}': {error}") from None
+        parts: list[_Segment | None] = []
+        for part in segments:
+            if part == "**":
+                if not parts or parts[-1] is not _GLOBSTAR:  # "**/**" is "**"
+                    parts.append(_GLOBSTAR)
+            else:
+                parts.append(_segment_pattern(part, line))
         yield _Rule(
             negate=negate,
-            regex=compiled,
+            parts=tuple(parts),
             directories_only=directories_only,
             search_root=tuple(segments[:literal]),
         )
 
 
-def _segment_regex(segment: str) -> str:
-    out: list[str] = []
+def _segment_pattern(segment: str, line: str) -> _Segment:
+    """Compile one segment of a pattern (``line``, for error messages)."""
+    if not _GLOB_CHARS & set(segment):
+        return segment
+    out: list[str | _Class] = []
     index = 0
     while index < len(segment):
         char = segment[index]
         index += 1
         if char == "*":
-            out.append("[^/]*")
+            if not out or out[-1] != _STAR:  # "**" within a segment is "*"
+                out.append(_STAR)
         elif char == "?":
-            out.append("[^/]")
+            out.append(_ANY)
         elif char == "[":
             # A class: "[abc]", "[a-z]", "[!abc]"; a "]" right after the
             # opening (or after "!") belongs to the class.
@@ -138,20 +278,98 @@ def _segment_regex(segment: str) -> str:
             search_from = body_start + (segment[body_start : body_start + 1] == "]")
             close = segment.find("]", search_from)
             if close < 0:
-                out.append(re.escape(char))
+                out.append(char)
                 continue
             negated = body_start > index
-            body = segment[body_start:close]
-            index = close + 1
             # A class never matches the separator.
-            members = "".join(c if c == "-" else re.escape(c) for c in body if c != "/")
-            if negated:
-                out.append(f"[^/{members}]")
-            else:
-                out.append(f"[{members}]" if members else "(?!)")
+            body = segment[body_start:close].replace("/", "")
+            index = close + 1
+            out.append(_character_class(body, negated, line))
         else:
-            out.append(re.escape(char))
-    return "".join(out)
+            out.append(char)
+    return tuple(out)
+
+
+def _character_class(body: str, negated: bool, line: str) -> _Class:
+    chars: set[str] = set()
+    ranges: list[tuple[str, str]] = []
+    at = 0
+    while at < len(body):
+        if at + 2 < len(body) and body[at + 1] == "-":
+            low, high = body[at], body[at + 2]
+            if low > high:
+                raise Fault(
+                    f"hashFiles(): invalid pattern '{line}': bad character range "
+                    f"{low}-{high}"
+                )
+            ranges.append((low, high))
+            at += 3
+        else:
+            chars.add(body[at])
+            at += 1
+    return _Class(frozenset(chars), tuple(ranges), negated)
+
+
+def _token_matches(token: str | _Class, char: str) -> bool:
+    if isinstance(token, _Class):
+        return token.matches(char)
+    return token in (_ANY, char)
+
+
+def _segment_matches(pattern: _Segment, name: str) -> bool:
+    """Whether one path segment matches, without backtracking.
+
+    The classic wildcard walk: on a mismatch, only the latest ``*`` takes
+    one more character; an earlier one never needs to (whatever it could
+    absorb, the latest one can). At most ``(m + 1) * (n + 1)`` steps.
+    """
+    if isinstance(pattern, str):
+        return pattern == name
+    t = n = 0
+    star = -1
+    star_n = 0
+    while n < len(name):
+        if t < len(pattern) and pattern[t] == _STAR:
+            star, star_n = t, n
+            t += 1
+        elif t < len(pattern) and _token_matches(pattern[t], name[n]):
+            t += 1
+            n += 1
+        elif star >= 0:
+            star_n += 1
+            t, n = star + 1, star_n
+        else:
+            return False
+    while t < len(pattern) and pattern[t] == _STAR:
+        t += 1
+    return t == len(pattern)
+
+
+def _path_matches(parts: Sequence[_Segment | None], path: Sequence[str]) -> bool:
+    """Whether a path's segments match, ``**`` standing for any number.
+
+    The same walk as :func:`_segment_matches`, one level up.
+    """
+    t = n = 0
+    star = -1
+    star_n = 0
+    while n < len(path):
+        if t < len(parts) and parts[t] is _GLOBSTAR:
+            star, star_n = t, n
+            t += 1
+            continue
+        part = parts[t] if t < len(parts) else None
+        if part is not None and _segment_matches(part, path[n]):
+            t += 1
+            n += 1
+        elif star >= 0:
+            star_n += 1
+            t, n = star + 1, star_n
+        else:
+            return False
+    while t < len(parts) and parts[t] is _GLOBSTAR:
+        t += 1
+    return t == len(parts)
 
 
 def _search_root(
@@ -205,12 +423,11 @@ def _inside(native: str, root: tuple[str, ...]) -> bool:
 
 def _selected(rules: Sequence[_Rule], path: tuple[str, ...]) -> bool:
     selected = False
-    texts = ["/" + "/".join(path[:end]) for end in range(1, len(path) + 1)]
     for rule in rules:
         if selected == (not rule.negate):
             continue  # this rule could not change the outcome
         # A match of the path itself, or of a directory above it.
-        candidates = texts[:-1] if rule.directories_only else texts
-        if any(rule.regex.fullmatch(text) for text in candidates):
+        last = len(path) - 1 if rule.directories_only else len(path)
+        if any(_path_matches(rule.parts, path[:end]) for end in range(1, last + 1)):
             selected = not rule.negate
     return selected
