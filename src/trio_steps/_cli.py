@@ -12,13 +12,17 @@ timeout).
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from typing import IO, TYPE_CHECKING, Final
 
+# typing.TYPE_CHECKING without importing typing: ``trio-steps --version``
+# imports nothing but the version, and argparse loads when a parser is built.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import IO, Final
+
     from ._events import Event
     from ._job import Job
     from ._results import JobReport, StepReport
@@ -59,6 +63,8 @@ def _version() -> str:
 
 
 def _key_value(text: str) -> tuple[str, str]:
+    import argparse
+
     name, sep, value = text.partition("=")
     if not sep or not name:
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE, not {text!r}")
@@ -66,6 +72,8 @@ def _key_value(text: str) -> tuple[str, str]:
 
 
 def _non_negative(text: str) -> float:
+    import argparse
+
     try:
         value = float(text)
     except ValueError:
@@ -76,6 +84,8 @@ def _non_negative(text: str) -> float:
 
 
 def _positive_int(text: str) -> int:
+    import argparse
+
     try:
         value = int(text)
     except ValueError:
@@ -86,6 +96,8 @@ def _positive_int(text: str) -> int:
 
 
 def _trace_path(text: str) -> str:
+    import argparse
+
     if not text.endswith((".json", ".jsonl")):
         raise argparse.ArgumentTypeError(
             f"{text!r}: the trace file name must end in .json (Chrome trace "
@@ -101,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
         The parser, with the ``run`` and ``validate`` subcommands (and
         ``timeline``/``stats`` when the trace tools are installed).
     """
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="trio-steps",
         description=(
@@ -230,6 +244,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit status.
     """
+    if argv is None:
+        argv = sys.argv[1:]
+    if len(argv) == 1 and argv[0] == "--version":
+        # The fast path, for start-up time: no parser, no imports.
+        print(f"trio-steps {_version()}")
+        return EXIT_SUCCESS
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] | None
