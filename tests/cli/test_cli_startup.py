@@ -75,8 +75,9 @@ def test_validate_does_not_import_trio(tmp_path: Path, workflow: Write) -> None:
 
 
 def test_plain_run_imports_only_what_it_uses(tmp_path: Path, workflow: Write) -> None:
-    # Piped output, no expressions, no trace: no terminal printing, no
-    # expression language, no trace tools, nothing for tests.
+    # Piped output, no expressions, no trace, no mistakes: no terminal
+    # printing, no expression language, no trace tools, no suggestions for
+    # misspelt keys, nothing for tests.
     path = workflow(HEAD + "      - run: true\n      - run: echo hi\n")
     result, modules = _imports("run", str(path), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -84,6 +85,7 @@ def test_plain_run_imports_only_what_it_uses(tmp_path: Path, workflow: Write) ->
     unneeded = (
         "rich",
         "json",
+        "difflib",
         "hypothesis",
         "trio.testing",
         "trio_steps.expressions",
