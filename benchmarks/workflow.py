@@ -4,7 +4,10 @@ In one run of this script, alternating the contenders round by round:
 
 (a) ``trio-steps run`` and act on a workflow of 100 ``run: true`` steps;
 (b) both on a workflow of 4 ``run: true`` steps, where start-up dominates;
-(c) ``trio-steps --version``, beside a bare ``python -c pass``.
+(c) ``trio-steps --version``, beside a bare ``python -c pass``;
+
+and, for reference, ``python -c "import trio, ruamel.yaml"``: the floor that
+any run pays before reading the file, which a Go binary like act does not.
 
 act runs in host mode (``act -P ubuntu-latest=-self-hosted``), offline: no
 image pull, no cache or artifact server, no version check, and its action
@@ -43,6 +46,7 @@ from pathlib import Path
 TARGET_100 = 0.7
 TARGET_4 = 2.0
 TARGET_VERSION_MS = 60.0
+FLOOR = "import trio, ruamel.yaml"
 
 
 def _workflow(steps: int) -> str:
@@ -160,6 +164,7 @@ def main() -> None:
             "trio-steps run, 4 steps": ([trio_steps, "run", str(small)], ours_env),
             "trio-steps --version": ([trio_steps, "--version"], ours_env),
             "python -c pass": ([sys.executable, "-c", "pass"], ours_env),
+            FLOOR: ([sys.executable, "-c", "import trio, ruamel.yaml"], ours_env),
         }
         if act is not None:
             cases["act, 100 steps"] = ([act, *act_flags, "-W", str(big)], act_env)
@@ -208,6 +213,10 @@ def main() -> None:
                 f"(paired rounds {min(paired):.2f}–{max(paired):.2f}x; "
                 f"{_verdict(ratio <= target)} the {target}x target)"
             )
+        floor = statistics.median(times[FLOOR]) / statistics.median(
+            times["act, 4 steps"]
+        )
+        print(f"  floor: '{FLOOR}' alone takes {floor:.2f}x act's 4-step time")
 
 
 if __name__ == "__main__":
