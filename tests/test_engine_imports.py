@@ -19,7 +19,7 @@ _SCRIPT = textwrap.dedent(
     import trio
 
     import trio_steps as ts
-    from trio_steps import run_job
+    from trio_steps import JobRunner
 
 
     async def forever(ctx):
@@ -42,8 +42,11 @@ _SCRIPT = textwrap.dedent(
 
 
     async def main():
+        # JobRunner() loads what the job needs (the expression language for
+        # its ${{ }}); run() must import nothing more.
+        runner = JobRunner(job)
         before = set(sys.modules)
-        report = await run_job(job)
+        report = await runner.run()
         print(" ".join(f"{k}={v.conclusion.name}" for k, v in report.steps.items()))
         print(" ".join(sorted(set(sys.modules) - before)) or "-")
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import hypothesis
+import hypothesis.strategies
 import trio
 import trio.testing
 
 import trio_steps as ts
-from trio_steps._masking import Masker
+from trio_steps._masking import Masker, _json_string
 from trio_steps._shell import LineSplitter
 from trio_steps._stats import format_statistics, statistics_to_json
 
@@ -338,3 +340,9 @@ def test_many_masks_keep_few_patterns() -> None:
         masker.add(f"value-{n:05d}")
         assert len(masker._chunks) <= len(masker._values).bit_length()
     assert masker.mask("a value-00001 b value-02048 c") == "a *** b *** c"
+
+
+@hypothesis.given(hypothesis.strategies.text())
+def test_the_json_form_of_a_value_is_what_json_writes(text: str) -> None:
+    # The masker writes JSON escapes itself (no json import on the run path).
+    assert _json_string(text) == json.dumps(text, ensure_ascii=False)[1:-1]

@@ -6,12 +6,13 @@ and ``import trio_steps`` stay fast; type checkers see ordinary imports.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
 __version__ = "0.1.0"
 
+# typing.TYPE_CHECKING without importing typing, for start-up time.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ._context import StepContext as StepContext
     from ._engine import JobRunner as JobRunner
     from ._engine import run_job as run_job
@@ -117,6 +118,8 @@ def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'trio_steps' has no attribute {name!r}")
+    import importlib
+
     value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import IO, Any, Final, Generic, TypeVar, final
+from typing import IO, TYPE_CHECKING, Any, Final, Generic, TypeVar, final
 
 import trio
 
@@ -31,7 +31,6 @@ from ._context import StepFailed, StepRun, shorten_error
 from ._errors import JobDefinitionError
 from ._events import Event, EventKind, EventLog, EventRecord, event_from_record
 from ._github import github_context
-from ._hashing import hash_files_in_thread
 from ._job import Job, PlannedStep, Step, parse_duration
 from ._logtail import LOG_TAIL, JobTails, LogEntry, LogTail
 from ._masking import Masker
@@ -46,9 +45,15 @@ from ._results import (
 from ._shell import ShellJob, run_shell
 from ._status import CONTEXT_NAMES, Status, StepsView, StepView, success
 from ._timekeeper import Timekeeper, Timer
-from .expressions import ExpressionError, compile_template, truthy
-from .expressions._errors import Fault
-from .expressions._hashfiles import HashFilesPending, HashKey, deferred_hash_files
+
+if TYPE_CHECKING:
+    from .expressions._errors import Fault
+    from .expressions._hashfiles import HashKey
+
+# The expression language is imported by a job that has expressions when
+# the job is defined, and by JobRunner() (the hashing) before the job runs:
+# never inside the loop (issue 12, item 18), never when a job has none
+# (start-up time, issue 18).
 
 __all__ = ["LOG_TAIL", "JobRunner", "run_job"]
 
@@ -419,6 +424,17 @@ def _runner_context(temp: str) -> Mapping[str, object]:
     return MappingProxyType(context)
 
 
+def _has_expressions(job: Job) -> bool:
+    """Whether running ``job`` evaluates any expression (``${{ }}``, ``if:``)."""
+    if any("${{" in value for value in job.env.values()):
+        return True
+    return any(
+        plan.templated
+        or (plan.step is not None and isinstance(plan.step.condition, str))
+        for plan in job.plan
+    )
+
+
 @final
 class JobRunner:
     """Runs one job: foreground and background steps, control and post steps.
@@ -477,6 +493,9 @@ class JobRunner:
         #: and the scope of a hashFiles() being computed, if any.
         self._hashes: dict[HashKey, str | Fault] = {}
         self._hashing: trio.CancelScope | None = None
+        self._expressions = _has_expressions(job)
+        if self._expressions:
+            from . import _hashing  # noqa: F401 - loaded now, not in the loop
         self._started = False
         self._finished = False
         self._finished_event = trio.Event()
@@ -538,15 +557,21 @@ class JobRunner:
         self._started = True
         self._now = trio.lowlevel.current_clock().current_time
         try:
-            hashes: dict[HashKey, str | Fault] = {}
-            while True:
-                try:
-                    with deferred_hash_files(hashes):
-                        self._expand_job_env()
-                except HashFilesPending as pending:
-                    await self._hash_files(pending.key, hashes)
-                else:
-                    break
+            if self._expressions:
+                from .expressions._hashfiles import (
+                    HashFilesPending,
+                    deferred_hash_files,
+                )
+
+                hashes: dict[HashKey, str | Fault] = {}
+                while True:
+                    try:
+                        with deferred_hash_files(hashes):
+                            self._expand_job_env()
+                    except HashFilesPending as pending:
+                        await self._hash_files(pending.key, hashes)
+                    else:
+                        break
         except BaseException:
             self._remove_runner_temp()  # nothing ran: nothing is left
             raise
@@ -938,6 +963,8 @@ class JobRunner:
             return True if r.plan.post else success(status)
         if isinstance(condition, str):
             assert step.compiled_condition is not None
+            from .expressions import truthy
+
             value = step.compiled_condition.evaluate(self._contexts(status, status.env))
             return truthy(value)
         return bool(condition(status))
@@ -997,6 +1024,8 @@ class JobRunner:
         Raises:
             ExpressionError: An expression failed to evaluate.
         """
+        from .expressions import compile_template, truthy
+
         step = r.plan.step
         assert step is not None
         job_env = dict(status.env)
@@ -1050,6 +1079,8 @@ class JobRunner:
         """
         if not any("${{" in value for value in self._env.values()):
             return
+        from .expressions import ExpressionError, compile_template
+
         status = self._status(self._env)
         expanded: dict[str, str] = {}
         problems: list[str] = []
@@ -1080,6 +1111,8 @@ class JobRunner:
         else:
             # hashFiles() results of this turn: each call is computed in a
             # worker thread, then the step's expressions are evaluated again.
+            from .expressions._hashfiles import HashFilesPending
+
             hashes: dict[HashKey, str | Fault] = {}
             self._hashes = hashes
             while True:
@@ -1122,6 +1155,8 @@ class JobRunner:
         Raises:
             HashFilesPending: A ``hashFiles()`` call must be computed first.
         """
+        from .expressions._hashfiles import deferred_hash_files
+
         step = r.plan.step
         assert step is not None
         status = self._status(self._step_env(step, job_env))
@@ -1153,6 +1188,8 @@ class JobRunner:
         Job cancellation (R6.1) interrupts it, so that the caller evaluates
         again under the new job status; a hard stop (R6.2) propagates.
         """
+        from ._hashing import hash_files_in_thread
+
         with trio.CancelScope() as scope:
             self._hashing = scope
             try:
@@ -1463,17 +1500,27 @@ class JobRunner:
             step = current.plan.step
             assert step is not None
             status = self._status(self._step_env(step, self._env))
-            try:
-                # A hashFiles() call not made at the step's turn cannot be
-                # computed here (this is no place to wait): an error.
-                with deferred_hash_files(self._hashes):
-                    holds = self._condition_holds(current, status)
-            except (Exception, HashFilesPending):  # R3.4: counts as false here
-                holds = False
-            if not holds:
+            if not self._holds_after_cancel(current, status):
                 self._stop(current, _Reason.JOB)
         for r in list(self._active):
             self._stop(r, _Reason.JOB)
+
+    def _holds_after_cancel(self, r: _Record, status: Status) -> bool:
+        """R6.1's second look at a condition: one that raises is false."""
+        if not self._expressions:
+            try:
+                return self._condition_holds(r, status)
+            except Exception:
+                return False
+        from .expressions._hashfiles import HashFilesPending, deferred_hash_files
+
+        try:
+            # A hashFiles() call not made at the step's turn cannot be
+            # computed here (this is no place to wait): an error.
+            with deferred_hash_files(self._hashes):
+                return self._condition_holds(r, status)
+        except (Exception, HashFilesPending):
+            return False
 
     def _hard_stop(self) -> None:
         """R6.2: stop everything, start nothing more, finalise the report."""

@@ -10,7 +10,6 @@ it may cut a long line without splitting a secret in two.
 from __future__ import annotations
 
 import base64
-import json
 import re
 import urllib.parse
 from collections.abc import Iterable
@@ -39,11 +38,33 @@ def _forms(value: str) -> list[str]:
         raw = _raw(part)
         forms.append(part)
         forms.append(raw.decode("utf-8", "replace"))
-        forms.append(json.dumps(part, ensure_ascii=False)[1:-1])
+        forms.append(_json_string(part))
         forms.append(urllib.parse.quote(raw, safe=""))
         if len(raw) >= _BASE64_MIN:
             forms.extend(_base64_forms(raw))
     return forms
+
+
+_JSON_ESCAPES: Final = {
+    **{chr(code): f"\\u{code:04x}" for code in range(0x20)},
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+    '"': '\\"',
+    "\\": "\\\\",
+}
+_JSON_SPECIAL: Final = re.compile('[\x00-\x1f"\\\\]')
+
+
+def _json_string(text: str) -> str:
+    """``text`` as inside a JSON string (``json.dumps`` without ASCII escapes).
+
+    Written out so that a job without JSON needs no :mod:`json` (start-up
+    time; nothing is imported while a job runs).
+    """
+    return _JSON_SPECIAL.sub(lambda found: _JSON_ESCAPES[found.group()], text)
 
 
 #: The shortest value (in bytes) whose base64 forms are masked too: the

@@ -9,7 +9,6 @@ first, and raised together as one :class:`WorkflowError`.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 import os
@@ -239,6 +238,8 @@ def _scalar_text(value: object) -> str | None:
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    import difflib  # only for a problem: not on the way to running a job
+
     close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

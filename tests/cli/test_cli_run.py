@@ -44,8 +44,12 @@ def test_success_prefixes_and_summary(run_cli: Run, workflow: Write) -> None:
     path = workflow(
         HEAD
         + "      - id: greet\n        run: echo hello\n"
-        + "      - id: server\n        run: echo serving; sleep 30\n        background: true\n"
-        + "      - name: Second\n        run: echo world\n"
+        + "      - id: server\n        run: echo serving; touch \"$RUNNER_TEMP/up\"; sleep 30\n"
+        + "        background: true\n"
+        # Cancelled only once it printed: a SIGINT before its echo would
+        # rightly leave no line.
+        + "      - name: Second\n"
+        + "        run: until [ -e \"$RUNNER_TEMP/up\" ]; do sleep 0.01; done; echo world\n"
         + "      - cancel: server\n"
     )
     result = run_cli("run", str(path))
