@@ -342,6 +342,7 @@ def test_ctrl_c_cancels_the_job(workflow: Write, spawn_cli: Spawn) -> None:
     _assert_no_process_left(marker)
 
 
+@pytest.mark.slow
 def test_second_ctrl_c_stops_at_once(workflow: Write, spawn_cli: Spawn) -> None:
     """R6.2: a second SIGINT hard-stops: no further step, nothing left behind."""
     marker = uuid.uuid4().hex
