@@ -1,6 +1,6 @@
 """Shell executor benchmarks: trio_steps against plain bash, measured in one run.
 
-Prints ratios, asserts nothing (see STYLE.md). Three measurements:
+Prints ratios, asserts nothing (see docs/source/benchmarks.rst). Three measurements:
 
 a. 200 background ``true`` steps, ``max_background=10``, then ``wait-all``;
    baseline: a bash script that starts the same 200 processes in batches of

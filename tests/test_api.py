@@ -25,7 +25,7 @@ MODULES = [trio_steps, trio_steps.expressions, trio_steps.testing]
 
 
 def test_spec_names_are_exported() -> None:
-    """SPEC §8: the names are part of the contract."""
+    """Rules §8: the names are part of the contract."""
     missing = SPEC_NAMES - set(trio_steps.__all__)
     assert not missing
     for name in SPEC_NAMES:

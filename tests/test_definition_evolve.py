@@ -1,7 +1,7 @@
 """``attrs.evolve`` and ``.evolve()`` on every public definition class (issue 12, item 22).
 
 A copy made with no change equals the original (templates included); a
-change is validated again, like a fresh constructor call (SPEC §7).
+change is validated again, like a fresh constructor call (rules §7).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The engine on Trio's autojump MockClock: every rule with exact times.
 
-Test names and docstrings cite the SPEC rule they check.
+Test names and docstrings cite the rule of docs/source/rules.rst they check.
 """
 
 from __future__ import annotations

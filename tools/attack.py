@@ -1263,7 +1263,7 @@ def _signal_attack(
 
 
 def _signal_exits(run: Run, signum: signal.Signals) -> None:
-    # SPEC R6.1: the CLI exits 130 whenever the job was cancelled; a fix may
+    # rules R6.1: the CLI exits 130 whenever the job was cancelled; a fix may
     # prefer the shell's 128+N for a signal other than SIGINT.
     exits(run, EXIT_CANCELLED, 128 + signum)
 

@@ -25,6 +25,7 @@ extensions = [
     "sphinxcontrib_trio",
     "trace_directive",
     "cli_help",
+    "rule_role",
 ]
 
 nitpicky = True

@@ -6,7 +6,7 @@ and ``import trio_steps`` stay fast; type checkers see ordinary imports.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from ._version import __version__ as __version__
 
 # typing.TYPE_CHECKING without importing typing, for start-up time.
 TYPE_CHECKING = False

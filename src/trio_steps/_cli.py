@@ -1,4 +1,4 @@
-"""The ``trio-steps`` command: run or validate a workflow job (SPEC §13).
+"""The ``trio-steps`` command: run or validate a workflow job (rules §13).
 
 Start-up time matters (``trio-steps --version`` must be quick), so this
 module imports only the standard library at the top: Trio, rich,
@@ -480,7 +480,7 @@ def _run_command(args: argparse.Namespace) -> int:
     if unwritable is not None:
         print(f"trio-steps: {unwritable}", file=sys.stderr)
         return EXIT_INVALID
-    # The environment trio-steps runs in is the lowest env layer (SPEC §13):
+    # The environment trio-steps runs in is the lowest env layer (rules §13):
     # --env values join it, below the workflow's, job's and step's env.
     for name, value in args.env:
         os.environ[name] = value

@@ -1,7 +1,7 @@
 """The engine: the main sequence, job status, stopping and flushing.
 
 One :class:`JobRunner` runs one job. The main sequence is a single task
-that walks the plan (SPEC §4); every step's code runs in a task of its own,
+that walks the plan (rules §4); every step's code runs in a task of its own,
 inside its own :class:`trio.CancelScope`, in the job's nursery, so that a
 stop (R6.3) is a cancel of that scope and nothing of the job outlives
 :meth:`JobRunner.run` (I5). Timed decisions go through a

@@ -8,7 +8,7 @@ __all__ = ["JobDefinitionError"]
 
 
 class JobDefinitionError(ValueError):
-    """A job breaks a rule of SPEC §7; nothing of it ran.
+    """A job breaks a rule of rules §7; nothing of it ran.
 
     Attributes:
         problems: Every problem found, each naming the step and what is wrong.

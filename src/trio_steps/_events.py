@@ -1,4 +1,4 @@
-"""Events: every transition of a job, as an immutable record (SPEC §9)."""
+"""Events: every transition of a job, as an immutable record (rules §9)."""
 
 from __future__ import annotations
 

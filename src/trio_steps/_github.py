@@ -1,4 +1,4 @@
-"""The local ``github`` context of a workflow run on this machine (SPEC §13).
+"""The local ``github`` context of a workflow run on this machine (rules §13).
 
 On GitHub the runner fills ``github`` from the event that triggered the run.
 Locally there is no event: the workspace is the current directory, the event

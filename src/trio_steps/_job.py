@@ -1,4 +1,4 @@
-"""Job definitions: what the user asked for, validated (SPEC §7, §8).
+"""Job definitions: what the user asked for, validated (rules §7, §8).
 
 Definitions are frozen attrs classes. A :class:`Step` checks its own fields
 when it is built; a :class:`Job` checks how the steps fit together and
@@ -255,7 +255,7 @@ class Step:
         condition: ``None`` (``success()`` for main steps, ``always()`` for
             post steps), one of :func:`success`, :func:`failure`,
             :func:`always`, :func:`cancelled`, a callable taking a
-            :class:`Status`, or an expression string (SPEC §14).
+            :class:`Status`, or an expression string (rules §14).
         continue_on_error: Turn a ``FAILED`` outcome into a ``SUCCEEDED``
             conclusion (R2.3); or a string with ``${{ }}`` evaluated at the
             step's turn (its truthiness decides).
@@ -263,7 +263,7 @@ class Step:
             a string: a duration such as ``"90s"``, ``"1.5m"`` or ``"2h"``,
             possibly with ``${{ }}`` evaluated at the step's turn (R3.6).
         env: Environment variables for this step only.
-        shell: The shell for a script step (SPEC §12).
+        shell: The shell for a script step (rules §12).
         working_directory: Where a script step runs.
 
     Raises:
@@ -675,7 +675,7 @@ class Job:
         workspace: The workspace directory (default: the current directory).
 
     Raises:
-        JobDefinitionError: Listing every problem of the job (SPEC §7).
+        JobDefinitionError: Listing every problem of the job (rules §7).
     """
 
     steps: tuple[MainStep, ...]
@@ -786,7 +786,7 @@ def _as_tuple(value: object, name: str, problems: list[str]) -> tuple[object, ..
 def _make_plan(
     main: tuple[object, ...], post: tuple[object, ...], problems: list[str]
 ) -> tuple[tuple[PlannedStep, ...], bool]:
-    """Expand parallel groups, generate ids and check references (SPEC §7)."""
+    """Expand parallel groups, generate ids and check references (rules §7)."""
     plan: list[PlannedStep] = []
     seen: dict[str, str] = {}  # folded id -> declared id
     background_ids: dict[str, str] = {}  # folded -> declared, declared so far

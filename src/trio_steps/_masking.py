@@ -1,6 +1,6 @@
 """Secret masking: one set of values per job, replaced by ``***`` in one pass.
 
-A job masks its ``secrets`` and every ``::add-mask::`` value (SPEC §12,
+A job masks its ``secrets`` and every ``::add-mask::`` value (rules §12,
 ``docs/source/cli.rst``). :class:`Masker` holds them and masks the *union* of
 every match, so overlapping secrets (``abcd1234`` and ``1234wxyz`` in
 ``abcd1234wxyz``) leave nothing visible, and it tells a line splitter where

@@ -59,7 +59,7 @@ _STICKY = frozenset({Result.CANCELED, Result.SKIPPED, Result.ABANDONED})
 
 
 def merge_results(current: Result | None, coming: Result) -> Result:
-    """Merge a coming result into the current one (SPEC R2.1).
+    """Merge a coming result into the current one (rules R2.1).
 
     ``CANCELED``, ``SKIPPED`` and ``ABANDONED`` are sticky once they are the
     current result; otherwise the larger of the two wins. The rule is not
@@ -180,7 +180,7 @@ class StepReport:
             ``implicit-wait-all``.
         background: Whether the step was declared ``background``.
         group: The id of the ``parallel`` group the step belongs to, if any.
-        outcome: The result before ``continue-on-error`` (SPEC §1).
+        outcome: The result before ``continue-on-error`` (rules §1).
         conclusion: The result after ``continue-on-error``.
         outputs: The outputs the step set, with the job's secrets and
             ``::add-mask::`` values masked (later steps read the real values).

@@ -1,4 +1,4 @@
-"""The shell executor: how a step whose ``run`` is a string runs (SPEC §12).
+"""The shell executor: how a step whose ``run`` is a string runs (rules §12).
 
 :func:`run_shell` writes the script to a fresh per-step directory, starts the
 shell in its own session (so its process group is its own), streams stdout
@@ -864,7 +864,7 @@ def _truthy(env: Mapping[bytes, bytes], name: bytes) -> bool:
 
 
 async def run_shell(run: StepRun) -> None:
-    """Run a shell step to its end (SPEC §12, R6.3).
+    """Run a shell step to its end (rules §12, R6.3).
 
     Must be called in the step's own task and cancel scope. When that scope
     is cancelled, the process group is stopped with ``SIGINT``, then

@@ -1,4 +1,4 @@
-"""Parsing of GitHub's file commands and workflow commands (SPEC §12).
+"""Parsing of GitHub's file commands and workflow commands (rules §12).
 
 Pure functions, no I/O: :func:`parse_key_values` and :func:`parse_path_file`
 read the contents of ``GITHUB_OUTPUT``/``GITHUB_ENV``/``GITHUB_STATE`` and

@@ -1,4 +1,4 @@
-"""What a condition sees: the job status, visible steps and env (SPEC §3)."""
+"""What a condition sees: the job status, visible steps and env (rules §3)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ _NO_OUTPUTS: Mapping[str, str] = MappingProxyType({})
 
 @attrs.frozen(kw_only=True)
 class StepView:
-    """What later steps can see of a published step (SPEC R4.1, R5.2).
+    """What later steps can see of a published step (rules R4.1, R5.2).
 
     Attributes:
         outputs: The outputs it set.
@@ -113,7 +113,7 @@ _EMPTY_ENV: Mapping[str, str] = MappingProxyType({})
 
 @attrs.frozen(kw_only=True)
 class Status:
-    """What a step's condition receives when its turn comes (SPEC R3.3).
+    """What a step's condition receives when its turn comes (rules R3.3).
 
     Attributes:
         job_status: The job result so far (``SUCCEEDED`` when nothing was
@@ -150,7 +150,7 @@ def always(status: Status) -> bool:
 Condition = Callable[[Status], bool] | str | None
 """What ``Step(condition=…)`` accepts."""
 
-#: The contexts an expression condition or ``${{ }}`` may name (SPEC §14).
+#: The contexts an expression condition or ``${{ }}`` may name (rules §14).
 CONTEXT_NAMES: Final = (
     "steps",
     "env",

@@ -1,4 +1,4 @@
-"""Load a GitHub Actions workflow job as a :class:`Job` (SPEC §13, §7, §14).
+"""Load a GitHub Actions workflow job as a :class:`Job` (rules §13, §7, §14).
 
 The file is read with ruamel.yaml in YAML 1.2 round-trip mode, which keeps
 the line and column of every node (and reads ``on:`` as the string key
@@ -138,7 +138,7 @@ class Problem:
 
 
 class WorkflowError(ValueError):
-    """A workflow file is not valid; nothing of it ran (SPEC §13).
+    """A workflow file is not valid; nothing of it ran (rules §13).
 
     ``str(error)`` has one ``file:line:column: message`` line per problem,
     sorted by position (the format compilers use, which editors understand).
@@ -1161,7 +1161,7 @@ class _Loader:
             return None
         return Parallel(members)
 
-    # -- SPEC §7 references between steps --------------------------------
+    # -- rules §7 references between steps --------------------------------
 
     def check_references(self, infos: list[_StepInfo]) -> None:
         declared: dict[str, tuple[str, Pos]] = {}  # every id of the job
@@ -1369,7 +1369,7 @@ def load_workflow(
 ) -> Job:
     """Read a GitHub Actions workflow file and return one of its jobs.
 
-    The whole file is validated, whichever job is chosen (SPEC §13). Env
+    The whole file is validated, whichever job is chosen (rules §13). Env
     precedence, lowest first: the environment the job runs in, the
     workflow's ``env``, the job's ``env`` (both in ``Job.env``), the
     step's ``env``. ``${{ }}`` expressions are parsed now and interpolated

@@ -1,8 +1,8 @@
-"""The reference model: SPEC §2–§7 and §11 as a pure discrete-event simulation.
+"""The reference model: rules §2–§7 and §11 as a pure discrete-event simulation.
 
 :func:`simulate` computes, without Trio, the report a job of scripted steps
 (:func:`trio_steps.testing.ScriptedStep`) must produce. It is written to be
-read next to ``SPEC.md`` and ``docs/source/timing.rst``: one short function
+read next to ``docs/source/rules.rst`` and ``docs/source/timing.rst``: one short function
 per rule, the rule number in a comment. It was written from those two texts,
 not from the engine, so that comparing the two finds bugs in either.
 

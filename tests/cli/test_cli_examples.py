@@ -11,6 +11,7 @@ from cli_helpers import TIMEOUT, cli_command, cli_env
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "exit_code", "expected"),
     [

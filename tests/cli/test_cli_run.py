@@ -1,7 +1,7 @@
 """``trio-steps`` end to end, in subprocesses on the real clock.
 
 Exit codes: 0 succeeded, 1 failed, 2 invalid input (nothing ran), 130
-cancelled (SPEC R6.1: Ctrl-C and the job timeout alike).
+cancelled (rules R6.1: Ctrl-C and the job timeout alike).
 """
 
 from __future__ import annotations
@@ -44,12 +44,12 @@ def test_success_prefixes_and_summary(run_cli: Run, workflow: Write) -> None:
     path = workflow(
         HEAD
         + "      - id: greet\n        run: echo hello\n"
-        + "      - id: server\n        run: echo serving; touch \"$RUNNER_TEMP/up\"; sleep 30\n"
+        + '      - id: server\n        run: echo serving; touch "$RUNNER_TEMP/up"; sleep 30\n'
         + "        background: true\n"
         # Cancelled only once it printed: a SIGINT before its echo would
         # rightly leave no line.
         + "      - name: Second\n"
-        + "        run: until [ -e \"$RUNNER_TEMP/up\" ]; do sleep 0.01; done; echo world\n"
+        + '        run: until [ -e "$RUNNER_TEMP/up" ]; do sleep 0.01; done; echo world\n'
         + "      - cancel: server\n"
     )
     result = run_cli("run", str(path))
@@ -188,7 +188,7 @@ def test_bad_option_values_exit_2(run_cli: Run, workflow: Write) -> None:
 
 
 def test_env_precedence_secrets_and_vars(run_cli: Run, workflow: Write) -> None:
-    """SPEC §13: the environment (incl. --env) < workflow < job < step env."""
+    """Rules §13: the environment (incl. --env) < workflow < job < step env."""
     path = workflow(
         "on: push\nenv: {A: workflow, B: workflow}\njobs:\n  build:\n"
         "    env: {B: job, C: job, T: '${{ secrets.TOKEN }}'}\n    steps:\n"
@@ -346,6 +346,7 @@ def test_ctrl_c_cancels_the_job(workflow: Write, spawn_cli: Spawn) -> None:
     _assert_no_process_left(marker)
 
 
+@pytest.mark.slow
 def test_second_ctrl_c_stops_at_once(workflow: Write, spawn_cli: Spawn) -> None:
     """R6.2: a second SIGINT hard-stops: no further step, nothing left behind."""
     marker = uuid.uuid4().hex

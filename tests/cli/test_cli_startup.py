@@ -64,7 +64,12 @@ def test_version_imports_only_the_version(tmp_path: Path) -> None:
     assert result.stdout == f"trio-steps {trio_steps.__version__}\n"
     # Not argparse, not typing, not trio: only the package and the CLI module
     # (and __future__, which ``from __future__ import annotations`` imports).
-    assert modules <= {"__future__", "trio_steps", "trio_steps._cli"}, modules
+    assert modules <= {
+        "__future__",
+        "trio_steps",
+        "trio_steps._cli",
+        "trio_steps._version",
+    }, modules
 
 
 def test_validate_does_not_import_trio(tmp_path: Path, workflow: Write) -> None:

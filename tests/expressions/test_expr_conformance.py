@@ -1,7 +1,7 @@
-"""GitHub's cross-implementation expression cases (SPEC §14).
+"""GitHub's cross-implementation expression cases (rules §14).
 
-The data lives outside the project, in ``../shared/conformance/expressions``
-(see its README); each case is one test, identified as ``file:group:index``.
+The data is vendored beside this file, in ``conformance/`` (see its README
+and LICENSE); each case is one test, identified as ``file:group:index``.
 Cases that upstream skips for its TypeScript implementation (error positions
 counted across lines, the evaluation memory limit) are run too: this
 implementation follows GitHub's runner there.
@@ -17,12 +17,7 @@ import pytest
 
 from trio_steps import expressions
 
-DATA = (
-    Path(__file__).resolve().parents[2].parent
-    / "shared"
-    / "conformance"
-    / "expressions"
-)
+DATA = Path(__file__).resolve().parent / "conformance"
 
 _ERROR_TYPES = {
     "lexing": expressions.LexingError,
@@ -32,11 +27,12 @@ _ERROR_TYPES = {
 
 
 def _cases() -> list[object]:
-    if not DATA.is_dir():
-        reason = f"conformance data not found at {DATA}"
-        return [pytest.param(None, id="no-data", marks=pytest.mark.skip(reason=reason))]
+    paths = sorted(DATA.glob("*.json"))
+    if not paths:
+        # Fail the collection: an empty parameter set would only be a skip.
+        raise FileNotFoundError(f"no conformance data in {DATA}")
     params: list[object] = []
-    for path in sorted(DATA.glob("*.json")):
+    for path in paths:
         groups = json.loads(path.read_text(encoding="utf-8"))
         for group, cases in groups.items():
             for index, case in enumerate(cases):

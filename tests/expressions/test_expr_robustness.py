@@ -76,7 +76,7 @@ def test_random_templates_and_conditions(tokens: list[str]) -> None:
 
 
 def _fails_fast(text: str, error_type: type[ex.ExpressionError], message: str) -> None:
-    # No timing assertion (see STYLE.md): a RecursionError would fail this
+    # No timing assertion (see docs/source/benchmarks.rst): a RecursionError would fail this
     # test, and a hang would hang the suite.
     with pytest.raises(error_type) as info:
         ex.compile(text, names=NAMES)

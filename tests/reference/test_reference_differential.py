@@ -1,7 +1,8 @@
-"""The engine on a MockClock matches the reference model (SPEC §10, I1–I10)."""
+"""The engine on a MockClock matches the reference model (rules §10, I1–I10)."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from reference_helpers import examples
 
@@ -15,6 +16,7 @@ from trio_steps.testing._invariants import (
 )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=examples(ci=2000, dev=200),
     suppress_health_check=[HealthCheck.too_slow],
@@ -42,6 +44,7 @@ def test_same_job_same_report_i10(job: ts.Job) -> None:
     check_deterministic(job)
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(ci=1000, dev=200))
 @given(jobs(max_steps=12))
 def test_model_satisfies_the_invariants(job: ts.Job) -> None:

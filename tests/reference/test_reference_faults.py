@@ -131,6 +131,7 @@ def rebuild(job: ts.Job) -> ts.Job:
     return job.evolve()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(FAULTS))
 def test_property_check_finds_injected_fault(name: str) -> None:
     fault = FAULTS[name]

@@ -1,4 +1,4 @@
-"""Hand-checked cases for ``trio_steps.reference.simulate`` (SPEC §2–§7)."""
+"""Hand-checked cases for ``trio_steps.reference.simulate`` (rules §2–§7)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Rules stay synchronous (they only build a program); the teardown runs the
 job in a fresh ``trio.run`` on a MockClock and compares it with the model
-and the invariants (SPEC §10), as STYLE.md recommends.
+and the invariants (rules §10).
 """
 
 from __future__ import annotations

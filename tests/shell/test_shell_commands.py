@@ -1,4 +1,4 @@
-"""File-command and workflow-command parsing (SPEC §12), without processes."""
+"""File-command and workflow-command parsing (rules §12), without processes."""
 
 from __future__ import annotations
 

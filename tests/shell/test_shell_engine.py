@@ -1,4 +1,4 @@
-"""Shell steps through the engine: ``ts.run_job`` with real processes (SPEC §12)."""
+"""Shell steps through the engine: ``ts.run_job`` with real processes (rules §12)."""
 
 from __future__ import annotations
 

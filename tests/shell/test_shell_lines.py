@@ -1,4 +1,4 @@
-"""Splitting a byte stream into log lines (SPEC §12)."""
+"""Splitting a byte stream into log lines (rules §12)."""
 
 from __future__ import annotations
 

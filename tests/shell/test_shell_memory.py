@@ -1,4 +1,4 @@
-"""1 GiB of output from one shell step in bounded memory (SPEC §12).
+"""1 GiB of output from one shell step in bounded memory (rules §12).
 
 The job runs in a child Python process, which measures its own peak RSS
 before and after the job: lines are streamed, never accumulated.
@@ -11,6 +11,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 import trio
 
 GIB = 1 << 30
@@ -53,6 +54,7 @@ CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 async def test_one_gib_of_output_in_bounded_memory_spec_12(tmp_path: Path) -> None:
     with trio.fail_after(600):
         done = await trio.run_process(

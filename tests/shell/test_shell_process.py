@@ -1,4 +1,4 @@
-"""The shell executor with real processes and the real clock (SPEC §12, R6.3).
+"""The shell executor with real processes and the real clock (rules §12, R6.3).
 
 These tests call :func:`trio_steps._shell.run_shell` directly with a fake
 sink (see ``conftest.py``); ``test_shell_engine.py`` runs shell steps through

@@ -1,4 +1,4 @@
-"""Trace files (SPEC §9): JSON Lines and Chrome trace events, written and read back."""
+"""Trace files (rules §9): JSON Lines and Chrome trace events, written and read back."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def _engine_job() -> ts.Job:
 async def test_round_trip_of_an_engine_run(
     tmp_path: Path, suffix: str, autojump_clock: trio.testing.MockClock
 ) -> None:
-    """SPEC §9: events can be written as JSON lines and Chrome trace events."""
+    """Rules §9: events can be written as JSON lines and Chrome trace events."""
     report = await ts.run_job(_engine_job())
     path = tmp_path / f"trace{suffix}"
     write_trace(report, path)

@@ -1,4 +1,4 @@
-"""The local ``github`` context (SPEC §13): workspace, event, checkout."""
+"""The local ``github`` context (rules §13): workspace, event, checkout."""
 
 from __future__ import annotations
 

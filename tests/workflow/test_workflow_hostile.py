@@ -1,6 +1,6 @@
 """Hostile workflow input: a typed error at a position, never a crash (issue 12).
 
-Rules cited: SPEC §13 (workflow files), §7 (validation); the limits are in
+Rules cited: rules §13 (workflow files), §7 (validation); the limits are in
 ``docs/source/limits.rst``.
 """
 

@@ -1,6 +1,6 @@
 """The workflow loader: corpora of valid and invalid files, and what a job holds.
 
-Rules cited: SPEC §13 (workflow files), §7 (validation), §14 (expressions).
+Rules cited: rules §13 (workflow files), §7 (validation), §14 (expressions).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ HEAD = "on: push\njobs:\n  build:\n    steps:\n"
 
 
 def test_on_is_a_string_key_not_true() -> None:
-    """YAML 1.2: 'on' and 'yes' stay strings (SPEC §13)."""
+    """YAML 1.2: 'on' and 'yes' stay strings (rules §13)."""
     job = _one(
         "on: push\njobs:\n  build:\n    steps:\n      - run: echo\n        env:\n          A: yes\n"
     )
@@ -84,7 +84,7 @@ def test_on_is_a_string_key_not_true() -> None:
 
 
 def test_non_string_scalars_become_strings() -> None:
-    """`run: true` runs `true` (SPEC §13)."""
+    """`run: true` runs `true` (rules §13)."""
     job = _one(
         HEAD
         + "      - run: true\n      - run: 42\n        name: 7\n"
@@ -99,7 +99,7 @@ def test_non_string_scalars_become_strings() -> None:
 
 
 def test_env_layers_workflow_then_job_then_step() -> None:
-    """Workflow env < job env (both in Job.env) < step env (SPEC §13)."""
+    """Workflow env < job env (both in Job.env) < step env (rules §13)."""
     job = _one(
         "on: push\nenv: {LEVEL: workflow, W: w}\njobs:\n  build:\n"
         "    env: {LEVEL: job, J: j}\n    steps:\n"
@@ -135,7 +135,7 @@ def test_timeouts_in_minutes_fractions_allowed() -> None:
 
 
 def test_background_control_steps_and_parallel() -> None:
-    """Shapes of SPEC §13 map to the Python API; parallel is R4.9."""
+    """Shapes of rules §13 map to the Python API; parallel is R4.9."""
     job = _one(
         HEAD
         + "      - {id: db, run: sleep 1, background: true, continue-on-error: true}\n"
@@ -228,7 +228,7 @@ async def test_checkout_step_runs_and_logs() -> None:
 
 
 def test_problems_are_collected_and_sorted() -> None:
-    """Errors are collected, not stopped at the first (SPEC §13)."""
+    """Errors are collected, not stopped at the first (rules §13)."""
     text = (
         "on: push\njobs:\n  b:\n    steps:\n"
         "      - run: x\n        bogus: 1\n"  # line 6

@@ -5,7 +5,7 @@ The schema is the one check-jsonschema ships as ``vendor.github-workflows``
 step keys (``background``, ``wait``, ``wait-all``, ``cancel``,
 ``parallel``), so the files are validated as they are, nothing removed.
 
-One known, deliberate difference (SPEC §13): GitHub turns non-string
+One known, deliberate difference (rules §13): GitHub turns non-string
 scalars into strings where it expects a string (``run: true`` runs
 ``true``), and so does the loader; the schema is stricter and asks for
 strings. The files under ``lenient/`` show exactly that difference.

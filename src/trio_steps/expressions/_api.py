@@ -194,7 +194,7 @@ def evaluate(expression: str, contexts: Mapping[str, object]) -> object:
 def compile_condition(text: str, *, names: Iterable[str]) -> CompiledExpression:
     """Compile a step condition (an ``if:`` value).
 
-    The text may be wrapped in ``${{ }}`` as a whole. As in GitHub (SPEC
+    The text may be wrapped in ``${{ }}`` as a whole. As in GitHub (rules
     R3.5), a condition that calls none of ``success()``, ``failure()``,
     ``always()`` and ``cancelled()`` means ``success() && (condition)``, and
     an empty condition means ``success()``. Text that mixes ``${{ }}`` with

@@ -38,7 +38,7 @@ CANNOT_FAIL = frozenset(
     {"always", "cancelled", "contains", "endsWith", "failure", "startsWith", "success"}
 )
 
-#: The functions that read the job status (SPEC R3.5).
+#: The functions that read the job status (rules R3.5).
 STATUS_FUNCTIONS = frozenset({"always", "cancelled", "failure", "success"})
 
 _KIND_NAMES = ("Null", "Boolean", "Number", "String", "Array", "Object", "Object")

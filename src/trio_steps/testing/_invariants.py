@@ -1,4 +1,4 @@
-"""The invariants of SPEC §10 as assertions, and the differential check.
+"""The invariants of rules §10 as assertions, and the differential check.
 
 Every check raises :class:`AssertionError` with a message that starts with
 the invariant (``I3``) and names the step it is about.
@@ -28,7 +28,7 @@ __all__ = [
     "run_on_mock_clock",
 ]
 
-#: The per-step fields the differential check compares (SPEC §10, and more).
+#: The per-step fields the differential check compares (rules §10, and more).
 COMPARED_FIELDS: Final = (
     "outcome",
     "conclusion",
@@ -349,7 +349,7 @@ def _check_i9(job: Job, report: JobReport) -> None:
 def check_invariants(
     job: Job, report: JobReport, *, job_cancelled: bool | None = None
 ) -> None:
-    """Assert SPEC §10's invariants I1–I4 and I6–I9 on one report.
+    """Assert rules §10's invariants I1–I4 and I6–I9 on one report.
 
     I5 (nothing outlives the run) is checked by :func:`run_on_mock_clock`,
     I10 (same job, same report) by :func:`check_deterministic`. Checks that

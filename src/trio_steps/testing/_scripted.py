@@ -1,4 +1,4 @@
-"""Scripted steps: steps whose behaviour is data (SPEC §10).
+"""Scripted steps: steps whose behaviour is data (rules §10).
 
 A :class:`Script` is the ``run`` callable of a :class:`~trio_steps.Step`. The
 engine runs it like any Python step; :func:`trio_steps.reference.simulate`
@@ -84,7 +84,7 @@ class Write:
 def observation(
     steps: Mapping[str, StepView], env: Mapping[str, str], path: Iterable[str]
 ) -> str:
-    """Describe what a step can see, canonically (for SPEC I6).
+    """Describe what a step can see, canonically (for rules I6).
 
     Generated ids (``__…``) are left out. Steps are sorted by id, env by name;
     the path keeps its order. Another step's own observation shows as ``*``.
@@ -255,7 +255,7 @@ def ScriptedStep(
         id: The step id.
         name: The display name.
         background: Launch it in the background (R4.2).
-        condition: Its condition (SPEC §3).
+        condition: Its condition (rules §3).
         continue_on_error: Turn ``FAILED`` into a ``SUCCEEDED`` conclusion.
         timeout: Seconds before it is stopped and ``FAILED`` (R6.6).
 

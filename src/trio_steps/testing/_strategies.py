@@ -1,4 +1,4 @@
-"""Hypothesis strategies for jobs of scripted steps (SPEC §10) and invalid jobs (§7).
+"""Hypothesis strategies for jobs of scripted steps (rules §10) and invalid jobs (§7).
 
 Every time is a small multiple of 0.25 s, so float sums are exact and the
 engine's times can be compared with the model's using ``==``. Run steps get
@@ -181,7 +181,7 @@ def jobs(
 
 @attrs.frozen
 class InvalidJob:
-    """A way to build a job that breaks a rule of SPEC §7.
+    """A way to build a job that breaks a rule of rules §7.
 
     Calling it must raise :class:`~trio_steps.JobDefinitionError`.
 
@@ -211,7 +211,7 @@ _BAD_IDS: Final = ("1a", "a b", "", "a.b", "-a", "é")
 
 @st.composite
 def invalid_jobs(draw: st.DrawFn) -> InvalidJob:
-    """Ways to build jobs that must raise ``JobDefinitionError`` (SPEC §7).
+    """Ways to build jobs that must raise ``JobDefinitionError`` (rules §7).
 
     Args:
         draw: Hypothesis' draw function (supplied by ``@composite``).
