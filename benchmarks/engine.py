@@ -226,7 +226,7 @@ def subscriber_overhead(n: int, repeat: int) -> dict[str, float]:
 
     results["on_event=list.append"] = timed(with_list, repeat) / n
     try:
-        from trio_steps._trace import TraceWriter
+        from trio_steps._trace._write import TraceWriter
     except ImportError:  # pragma: no cover - the trace module ships with us
         return results
 

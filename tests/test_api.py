@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
 import inspect
 import re
 from pathlib import Path
@@ -69,3 +71,30 @@ def test_every_public_name_is_in_the_reference(module: object) -> None:
     prefix = module.__name__  # type: ignore[attr-defined]
     missing = [n for n in module.__all__ if f"{prefix}.{n}" not in documented]  # type: ignore[attr-defined]
     assert not missing, f"not in docs/source/*.rst autodoc directives: {missing}"
+
+
+def test_public_names_show_their_public_path() -> None:
+    # As trio does: ``trio_steps.Job``, not ``trio_steps._job.Job``, in reprs,
+    # tracebacks, pickles and the docs, however the name was imported.
+    for name in trio_steps.__all__:
+        obj = getattr(trio_steps, name)
+        if inspect.isclass(obj) or inspect.isfunction(obj):
+            assert obj.__module__ == "trio_steps", name
+
+
+def test_the_export_table_and_the_type_checking_imports_agree() -> None:
+    # One table drives the lazy exports; type checkers read the imports.
+    source = Path(trio_steps.__file__).read_text()
+    tree = ast.parse(source)
+    imported: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+            for alias in node.names:
+                if alias.asname == alias.name:
+                    imported[alias.name] = node.module
+    imported.pop("__version__")
+    assert imported == trio_steps._EXPORTS
+    assert sorted(trio_steps.__all__) == sorted(imported)
+    for name, module in imported.items():
+        defining = importlib.import_module(f"trio_steps.{module}")
+        assert getattr(defining, name) is getattr(trio_steps, name)

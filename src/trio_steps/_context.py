@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, final
 
 import trio
 
+from ._face import public
+
 if TYPE_CHECKING:
-    from ._job import Step
     from ._masking import Masker
-    from ._shell import ShellJob
+    from ._shell._workspace import ShellJob
+    from ._steps import Step
 
 __all__ = [
     "ANNOTATION_LIMIT",
@@ -375,3 +377,6 @@ class StepContext:
         stopping the step cancels them all.
         """
         self._nursery.start_soon(fn, *args, name=name)
+
+
+public(StepContext)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ._face import public
+
 __all__ = ["JobDefinitionError"]
 
 
@@ -24,3 +26,6 @@ class JobDefinitionError(ValueError):
             lines = "\n".join(f"  - {p}" for p in self.problems)
             message = f"{len(self.problems)} problems in the job definition:\n{lines}"
         super().__init__(message)
+
+
+public(JobDefinitionError)

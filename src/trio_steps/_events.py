@@ -9,6 +9,8 @@ from typing import final, overload
 
 import attrs
 
+from ._face import public
+
 __all__ = ["Event", "EventKind", "EventLog"]
 
 
@@ -140,3 +142,6 @@ class EventLog(Sequence[Event]):
 
     def __repr__(self) -> str:
         return f"EventLog({len(self)} events)"
+
+
+public(Event, EventKind)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import enum
-import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
 
 import attrs
 
+from ._face import public
+
 if TYPE_CHECKING:
     from ._events import Event
-    from ._stats import JobStatistics
 
 __all__ = [
     "CaseInsensitiveMapping",
@@ -252,28 +252,5 @@ class JobReport:
     path: tuple[str, ...] = ()
     finished: bool = True
 
-    def write_trace(self, path: str | os.PathLike[str]) -> None:
-        """Write the report's events as a trace file, chosen by the suffix.
 
-        ``.jsonl`` writes JSON Lines; ``.json`` writes Chrome trace events
-        (which open in Perfetto).
-
-        Args:
-            path: Where to write.
-
-        Raises:
-            ValueError: The suffix is neither ``.json`` nor ``.jsonl``.
-        """
-        from ._trace import write_trace
-
-        write_trace(self, path)
-
-    def statistics(self) -> JobStatistics:
-        """Compute makespan, critical path, queueing and slot use of the job.
-
-        Returns:
-            The job's :class:`~trio_steps.JobStatistics`.
-        """
-        from ._stats import statistics
-
-        return statistics(self)
+public(CaseInsensitiveMapping, JobReport, Result, StepReport, merge_results)

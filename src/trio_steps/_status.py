@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Final, Protocol, final
 import attrs
 
 from ._errors import JobDefinitionError
+from ._face import public
 from ._results import Result
 
 if TYPE_CHECKING:
@@ -176,3 +177,6 @@ def compile_condition(text: str, where: str) -> CompiledExpression:
         return _compile(text, names=CONTEXT_NAMES)
     except ExpressionError as exc:
         raise JobDefinitionError(f"{where}: invalid condition: {exc}") from None
+
+
+public(Status, StepView, always, cancelled, failure, success)

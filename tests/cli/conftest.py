@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from cli_helpers import TIMEOUT, cli_command, cli_env
+
+from .cli_helpers import TIMEOUT, cli_command, cli_env
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cli_helpers import TIMEOUT, cli_command, cli_env
+
+from .cli_helpers import TIMEOUT, cli_command, cli_env
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -15,10 +15,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
-from cli_helpers import TIMEOUT, cli_command, cli_env
 
 import trio_steps as ts
-from trio_steps._cli import main
+from trio_steps._cli._main import main
+
+from .cli_helpers import TIMEOUT, cli_command, cli_env
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 Write = Callable[..., Path]

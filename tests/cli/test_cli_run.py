@@ -17,9 +17,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
-from cli_helpers import TIMEOUT, cli_command, cli_env, processes_with, wait_for_line
 
 import trio_steps
+
+from .cli_helpers import TIMEOUT, cli_command, cli_env, processes_with, wait_for_line
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 Write = Callable[..., Path]

@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from cli_helpers import TIMEOUT, cli_command, cli_env, processes_with, wait_for_line
 
-from trio_steps._shell import control_directory
+from trio_steps._shell._process import control_directory
+
+from .cli_helpers import TIMEOUT, cli_command, cli_env, processes_with, wait_for_line
 
 Write = Callable[..., Path]
 Spawn = Callable[[Sequence[str]], subprocess.Popen[str]]

@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_helpers import TIMEOUT, cli_command
+
+from .cli_helpers import TIMEOUT, cli_command
 
 pty = pytest.importorskip("pty")
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from shell_helpers import ShellRunner, make_shell_runner
 
-from trio_steps import _shell
+from trio_steps._shell import _process
+
+from .shell_helpers import ShellRunner, make_shell_runner
 
 
 @pytest.fixture(params=["posix_spawn", "popen"])
@@ -20,8 +21,8 @@ def spawn_method(
     test's own working directory, else Popen: every shell test runs both ways.
     """
     if request.param == "popen":
-        monkeypatch.setattr(_shell, "_posix_spawn", None)
-    elif _shell._posix_spawn is None:
+        monkeypatch.setattr(_process, "_posix_spawn", None)
+    elif _process._posix_spawn is None:
         pytest.skip("no os.posix_spawn here")
     return str(request.param)
 

@@ -11,7 +11,7 @@ import trio
 
 from trio_steps import Step
 from trio_steps._context import StepFailed, StepRun
-from trio_steps._shell import run_shell
+from trio_steps._shell._execution import run_shell
 
 
 @attrs.define

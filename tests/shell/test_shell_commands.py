@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trio_steps._shell_commands import (
+from trio_steps._shell._commands import (
     FileCommandError,
     parse_key_values,
     parse_path_file,

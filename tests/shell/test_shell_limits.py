@@ -16,15 +16,16 @@ from pathlib import Path
 
 import pytest
 import trio
-from shell_helpers import ShellRunner
 
 import trio_steps as ts
-from trio_steps import _shell
 from trio_steps._context import StepFailed
-from trio_steps._shell_commands import parse_key_values
+from trio_steps._shell import _workspace
+from trio_steps._shell._commands import parse_key_values
+
+from .shell_helpers import ShellRunner
 
 GIB = 1 << 30
-LIMIT = _shell.FILE_COMMAND_LIMIT
+LIMIT = _workspace.FILE_COMMAND_LIMIT
 
 
 def _proc_read_bytes() -> int:
@@ -51,7 +52,7 @@ class _CountingRead:
 
 
 def _read(path: Path, limit: int) -> bytes:
-    return _shell._StepFiles.read(str(path), "GITHUB_OUTPUT", limit)
+    return _workspace._StepFiles.read(str(path), "GITHUB_OUTPUT", limit)
 
 
 def test_a_sparse_file_over_the_limit_is_not_read(
@@ -61,7 +62,7 @@ def test_a_sparse_file_over_the_limit_is_not_read(
     with open(sparse, "wb") as f:
         f.truncate(2 * GIB)
     reads = _CountingRead(monkeypatch)
-    with pytest.raises(_shell._TooLarge) as info:
+    with pytest.raises(_workspace._TooLarge) as info:
         _read(sparse, LIMIT)
     assert reads.total == 0
     assert str(info.value) == (
@@ -79,7 +80,7 @@ def test_at_the_limit_is_read_one_more_byte_is_not(
     file.write_bytes(b"a=" + b"x" * 999)
     reads = _CountingRead(monkeypatch)
     with pytest.raises(
-        _shell._TooLarge, match="is 1001 bytes, more than the 1000 bytes"
+        _workspace._TooLarge, match="is 1001 bytes, more than the 1000 bytes"
     ):
         _read(file, 1000)
     assert reads.total == 0
@@ -101,7 +102,7 @@ def test_a_file_that_grows_while_it_is_read_stops_at_the_limit(
 
     monkeypatch.setattr(os, "fstat", small_fstat)
     reads = _CountingRead(monkeypatch)
-    with pytest.raises(_shell._TooLarge, match="GITHUB_OUTPUT holds more than"):
+    with pytest.raises(_workspace._TooLarge, match="GITHUB_OUTPUT holds more than"):
         _read(file, 1 << 20)
     assert reads.total == (1 << 20) + 1
 
@@ -112,7 +113,7 @@ def test_dev_zero_and_a_fifo_are_read_up_to_the_limit_without_blocking(
     zero = tmp_path / "zero"
     zero.symlink_to("/dev/zero")
     reads = _CountingRead(monkeypatch)
-    with pytest.raises(_shell._TooLarge):
+    with pytest.raises(_workspace._TooLarge):
         _read(zero, 1 << 20)
     assert reads.total == (1 << 20) + 1
     fifo = tmp_path / "fifo"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trio_steps._shell import MAX_LINE_CHARS, LineSplitter
+from trio_steps._shell._execution import MAX_LINE_CHARS, LineSplitter
 
 
 def split(chunks: list[bytes], max_chars: int = MAX_LINE_CHARS) -> list[str]:

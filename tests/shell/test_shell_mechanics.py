@@ -16,11 +16,13 @@ from typing import Any
 
 import pytest
 import trio
-from shell_helpers import ShellRunner
 
-from trio_steps import _shell
 from trio_steps._context import StepFailed
-from trio_steps._shell import _RUNNING, _EmptyFiles
+from trio_steps._shell import _process
+from trio_steps._shell._process import _RUNNING
+from trio_steps._shell._workspace import _EmptyFiles
+
+from .shell_helpers import ShellRunner
 
 
 def read_bytes(path: str) -> bytes:
@@ -351,7 +353,7 @@ async def test_working_directory_elsewhere_uses_popen_spec_12(
 ) -> None:
     """A process in another directory than ours is started with Popen's chdir."""
     spawned: list[list[str]] = []
-    real = _shell._posix_spawn
+    real = _process._posix_spawn
 
     def counting(*args: Any, **kwargs: Any) -> int:
         spawned.append(list(args[1]))
@@ -359,7 +361,7 @@ async def test_working_directory_elsewhere_uses_popen_spec_12(
         return real(*args, **kwargs)
 
     if real is not None:
-        monkeypatch.setattr(_shell, "_posix_spawn", counting)
+        monkeypatch.setattr(_process, "_posix_spawn", counting)
     (tmp_path / "sub").mkdir()
     result = await shell("pwd", working_directory="sub")
     assert result.sink.stream("stdout") == [str(tmp_path / "sub")]

@@ -18,7 +18,7 @@ import pytest
 import trio
 
 import trio_steps as ts
-from trio_steps._guardian import kill_tracked, remove_owned_directories
+from trio_steps._shell._guardian import kill_tracked, remove_owned_directories
 
 
 def _processes_with(marker: str) -> list[int]:
@@ -142,7 +142,7 @@ def test_a_killed_guardian_is_replaced(
 ) -> None:
     """A step may kill the guardian (same user): the next message to it
     finds the pipe broken and starts a new one, told everything again."""
-    from trio_steps._shell import GUARDIAN
+    from trio_steps._shell._process import GUARDIAN
 
     monkeypatch.chdir(tmp_path)
     job = ts.Job([ts.Step("true", id="s")])

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 import trio
-from shell_helpers import ShellRunner
 
-from trio_steps import _shell
 from trio_steps._context import StepFailed
+from trio_steps._shell import _execution, _process
+
+from .shell_helpers import ShellRunner
 
 
 @pytest.fixture(params=["poller", "pumps"])
@@ -26,9 +27,9 @@ def either(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, shell: ShellRunner
 ) -> ShellRunner:
     """The ``shell`` runner, with the private poller first or pump tasks only."""
-    if request.param == "poller" and not _shell._FAST_PATH:
+    if request.param == "poller" and not _process._FAST_PATH:
         pytest.skip("no epoll here")
-    monkeypatch.setattr(_shell, "_FAST_PATH", request.param == "poller")
+    monkeypatch.setattr(_process, "_FAST_PATH", request.param == "poller")
     return shell
 
 
@@ -73,7 +74,7 @@ async def test_partial_line_completed_after_exit(
     assert result.error is None
     assert result.sink.stream("stdout") == ["abcdef"]
     assert result.sink.signals() == []
-    assert result.elapsed < _shell.DRAIN_TIMEOUT
+    assert result.elapsed < _execution.DRAIN_TIMEOUT
 
 
 async def test_leftovers_killed(either: ShellRunner) -> None:
@@ -107,6 +108,6 @@ async def test_partial_line_of_an_escaped_process_kept_at_drain_timeout(
         assert result.error is None
         assert result.sink.stream("stdout") == [str(escaped), "xyz"]
         assert result.sink.signals() == []
-        assert _shell.DRAIN_TIMEOUT <= result.elapsed < _shell.DRAIN_TIMEOUT + 2
+        assert _execution.DRAIN_TIMEOUT <= result.elapsed < _execution.DRAIN_TIMEOUT + 2
     finally:
         os.killpg(escaped, signal.SIGKILL)

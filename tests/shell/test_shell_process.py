@@ -1,6 +1,6 @@
 """The shell executor with real processes and the real clock (rules §12, R6.3).
 
-These tests call :func:`trio_steps._shell.run_shell` directly with a fake
+These tests call :func:`trio_steps._shell._execution.run_shell` directly with a fake
 sink (see ``conftest.py``); ``test_shell_engine.py`` runs shell steps through
 the engine.
 """
@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 import trio
-from shell_helpers import ShellRunner, pgrp_members
 
 from trio_steps._context import StepFailed
-from trio_steps._shell import DRAIN_TIMEOUT, MAX_LINE_CHARS
+from trio_steps._shell._execution import DRAIN_TIMEOUT, MAX_LINE_CHARS
+
+from .shell_helpers import ShellRunner, pgrp_members
 
 
 def exists(path: str) -> bool:

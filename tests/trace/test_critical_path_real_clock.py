@@ -18,11 +18,12 @@ import attrs
 import pytest
 import trio
 import trio.testing
-from trace_fixtures import handmade_report, work
 
 import trio_steps as ts
 from trio_steps._results import CaseInsensitiveMapping
-from trio_steps._stats import JobStatistics, statistics
+from trio_steps._trace._stats import JobStatistics, job_statistics
+
+from .trace_fixtures import handmade_report, work
 
 
 def _shape(stats: JobStatistics) -> list[tuple[str, str]]:
@@ -67,9 +68,9 @@ def _perturbed(report: ts.JobReport, seed: int) -> ts.JobReport:
 
 
 def _assert_same_path(report: ts.JobReport) -> None:
-    exact = statistics(report)
+    exact = job_statistics(report)
     for seed in range(5):
-        perturbed = statistics(_perturbed(report, seed))
+        perturbed = job_statistics(_perturbed(report, seed))
         assert _shape(perturbed) == _shape(exact), seed
         for moved, link in zip(
             perturbed.critical_path, exact.critical_path, strict=True
@@ -94,7 +95,7 @@ async def test_queued_steps_and_wait_all(
         max_background=1,
     )
     report = await ts.run_job(job)
-    assert _shape(statistics(report)) == [
+    assert _shape(job_statistics(report)) == [
         ("s0", "job-start"),
         ("s1", "slot"),
         ("s2", "slot"),
@@ -126,7 +127,7 @@ async def test_cancel_stop_and_post_step(
         post_steps=[ts.Step(work(0.5), id="cleanup")],
     )
     report = await ts.run_job(job)
-    assert [v for _, v in _shape(statistics(report))] == [
+    assert [v for _, v in _shape(job_statistics(report))] == [
         "job-start",
         "sequence",
         "stop",
@@ -175,7 +176,7 @@ async def test_an_abandoned_step_that_runs_past_the_rest_ends_the_path(
     assert report.steps["x"].abandoned
     assert report.steps["x"].finished_at == 3.0
     assert report.events[-1].data["abandoned_last"] == "x"
-    stats = statistics(report)
+    stats = job_statistics(report)
     assert stats.end == 100.0
     assert [
         (link.step_id, link.start, link.end, link.via) for link in stats.critical_path
@@ -203,7 +204,7 @@ async def test_an_abandoned_step_that_ended_early_is_not_the_end(
     report = await ts.run_job(job)
     assert report.steps["x"].abandoned
     assert "abandoned_last" not in report.events[-1].data
-    stats = statistics(report)
+    stats = job_statistics(report)
     assert stats.end == 12.0
     assert stats.critical_path[-1].step_id == "post"
     assert stats.critical_path[-1].end == 12.0
@@ -225,7 +226,7 @@ async def test_on_the_real_clock() -> None:
     )
     with trio.fail_after(30):
         report = await ts.run_job(job)
-    stats = statistics(report)
+    stats = job_statistics(report)
     assert _shape(stats) == [
         ("a", "job-start"),
         ("b", "slot"),

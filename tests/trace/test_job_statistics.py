@@ -9,16 +9,18 @@ from pathlib import Path
 import pytest
 import trio
 import trio.testing
-from trace_fixtures import handmade_report, work
 
 import trio_steps as ts
-from trio_steps._stats import (
+from trio_steps import write_trace
+from trio_steps._trace._load import load_trace
+from trio_steps._trace._stats import (
     CriticalLink,
     format_statistics,
-    statistics,
+    job_statistics,
     statistics_to_json,
 )
-from trio_steps._trace import load_trace
+
+from .trace_fixtures import handmade_report, work
 
 
 def _path(stats: object) -> list[tuple[str, float, float, str]]:
@@ -29,7 +31,7 @@ def _path(stats: object) -> list[tuple[str, float, float, str]]:
 
 
 def test_handmade_report() -> None:
-    stats = handmade_report().statistics()
+    stats = job_statistics(handmade_report())
     assert (stats.start, stats.end, stats.makespan) == (0.0, 4.5, 4.5)
     assert dict(stats.queued) == {"server": 0.0, "lint": 1.5}
     assert stats.total_queued == 1.5
@@ -61,7 +63,7 @@ async def test_two_slots_four_one_second_steps(
         max_background=2,
     )
     report = await ts.run_job(job)
-    stats = statistics(report)
+    stats = job_statistics(report)
     assert stats.makespan == 2.0
     assert stats.peak_concurrency == 2
     assert dict(stats.queued) == {"s0": 0.0, "s1": 0.0, "s2": 1.0, "s3": 1.0}
@@ -94,7 +96,7 @@ async def test_foreground_chain(autojump_clock: trio.testing.MockClock) -> None:
             ]
         )
     )
-    stats = statistics(report)
+    stats = job_statistics(report)
     assert stats.makespan == 3.0
     assert _path(stats) == [("a", 0.0, 1.0, "job-start"), ("b", 1.0, 3.0, "sequence")]
     assert stats.peak_concurrency == 0
@@ -115,7 +117,7 @@ async def test_cancel_step_stop_is_on_the_critical_path(
         ]
     )
     report = await ts.run_job(job)
-    stats = statistics(report)
+    stats = job_statistics(report)
     assert stats.makespan == 3.5
     assert _path(stats) == [
         ("tests", 0.0, 2.0, "job-start"),
@@ -140,7 +142,7 @@ async def test_parallel_group_and_post_step(
         post_steps=[ts.Step(work(0.5), id="cleanup")],
     )
     report = await ts.run_job(job)
-    stats = statistics(report)
+    stats = job_statistics(report)
     assert stats.makespan == 4.5
     wait_id = next(s.id for s in report.steps.values() if s.kind == "wait")
     assert _path(stats) == [
@@ -163,14 +165,14 @@ async def test_statistics_survive_a_trace_round_trip(
     )
     report = await ts.run_job(job)
     path = tmp_path / "t.jsonl"
-    report.write_trace(path)
-    assert load_trace(path).statistics() == statistics(report)
+    write_trace(report, path)
+    assert job_statistics(load_trace(path)) == job_statistics(report)
 
 
 def test_report_without_events_uses_step_times() -> None:
     report = handmade_report()
     bare = ts.JobReport(result=report.result, steps=report.steps)
-    stats = statistics(bare)
+    stats = job_statistics(bare)
     assert (stats.start, stats.end) == (0.0, 4.5)
     assert stats.max_background is None
     assert stats.utilisation is None
@@ -189,7 +191,7 @@ def test_format_and_json() -> None:
     assert "peak 1 of 1 slots" in text
     assert re.search(r"^  lint +1\.500 s$", text, re.MULTILINE)
     assert "slot        lint (Lint)" in text
-    encoded = statistics_to_json(statistics(report))
+    encoded = statistics_to_json(job_statistics(report))
     assert json.loads(json.dumps(encoded)) == encoded
     assert encoded["queued"] == {"server": 0.0, "lint": 1.5}
     assert encoded["slot_usage"] == [[0.0, 1], [4.5, 0]]

@@ -8,11 +8,12 @@ import xml.etree.ElementTree as ET
 import pytest
 import trio
 import trio.testing
-from trace_fixtures import handmade_report, work
 
 import trio_steps as ts
 from trio_steps._results import CaseInsensitiveMapping
-from trio_steps._timeline import render_timeline
+from trio_steps._trace._timeline import render_timeline
+
+from .trace_fixtures import handmade_report, work
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -9,18 +9,14 @@ from pathlib import Path
 import pytest
 import trio
 import trio.testing
-from trace_fixtures import C, S, handmade_report, work
 
 import trio_steps as ts
-from trio_steps._trace import (
-    TRACE_FORMAT,
-    TRACE_VERSION,
-    TraceError,
-    TraceWriter,
-    chrome_trace,
-    load_trace,
-    write_trace,
-)
+from trio_steps._trace._chrome import chrome_trace
+from trio_steps._trace._json import TRACE_FORMAT, TRACE_VERSION, TraceError
+from trio_steps._trace._load import load_trace
+from trio_steps._trace._write import TraceWriter, write_trace
+
+from .trace_fixtures import C, S, handmade_report, work
 
 
 def _lines(path: Path) -> list[dict[str, object]]:
@@ -34,7 +30,7 @@ def _lines(path: Path) -> list[dict[str, object]]:
 def test_round_trip_of_a_handmade_report_is_exact(tmp_path: Path, suffix: str) -> None:
     report = handmade_report()
     path = tmp_path / f"trace{suffix}"
-    report.write_trace(path)
+    write_trace(report, path)
     loaded = load_trace(path)
     assert loaded == report
     assert loaded.events == report.events

@@ -11,18 +11,21 @@ from pathlib import Path
 
 import attrs
 import pytest
-from trace_fixtures import handmade_report
 
 import trio_steps as ts
-from trio_steps import _trace
-from trio_steps._trace import MAX_TRACE_DEPTH, TraceError, load_trace
+from trio_steps import write_trace
+from trio_steps._trace import _load
+from trio_steps._trace._json import MAX_TRACE_DEPTH, TraceError
+from trio_steps._trace._load import load_trace
+
+from .trace_fixtures import handmade_report
 
 
 @pytest.fixture
 def lines(tmp_path: Path) -> list[str]:
     """The lines of a valid JSON Lines trace (header, events, report)."""
     path = tmp_path / "good.jsonl"
-    handmade_report().write_trace(path)
+    write_trace(handmade_report(), path)
     return path.read_text(encoding="utf-8").split("\n")[:-1]
 
 
@@ -57,7 +60,7 @@ def test_deep_nesting_in_jsonl_is_a_trace_error(
 
 def test_deep_nesting_in_a_chrome_trace_is_a_trace_error(tmp_path: Path) -> None:
     path = tmp_path / "deep.json"
-    handmade_report().write_trace(path)
+    write_trace(handmade_report(), path)
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace('"traceEvents":[', '"traceEvents":[' + "[" * 5000, 1))
     assert "nest" in _load_error(path).message
@@ -92,7 +95,7 @@ def test_non_finite_numbers_are_refused(
 
 def test_non_finite_numbers_in_a_chrome_trace_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "nan.json"
-    handmade_report().write_trace(path)
+    write_trace(handmade_report(), path)
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace('"time":', '"time":NaN,"was":', 1))
     assert "NaN" in _load_error(path).message
@@ -129,7 +132,7 @@ def test_endless_input_is_cut_at_the_size_limit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Item 9: /dev/zero was read without end."""
-    monkeypatch.setattr(_trace, "MAX_TRACE_BYTES", 4096)
+    monkeypatch.setattr(_load, "MAX_TRACE_BYTES", 4096)
     error = _load_error(Path("/dev/zero"))
     assert error.message.startswith("larger than 4,096 bytes")
 
@@ -139,9 +142,9 @@ def test_a_file_over_the_limit_is_refused(
 ) -> None:
     path = _write(tmp_path / "trace.jsonl", lines)
     size = path.stat().st_size
-    monkeypatch.setattr(_trace, "MAX_TRACE_BYTES", size)
+    monkeypatch.setattr(_load, "MAX_TRACE_BYTES", size)
     assert load_trace(path).result is ts.Result.SUCCEEDED
-    monkeypatch.setattr(_trace, "MAX_TRACE_BYTES", size - 1)
+    monkeypatch.setattr(_load, "MAX_TRACE_BYTES", size - 1)
     assert "larger than" in _load_error(path).message
 
 
@@ -168,7 +171,7 @@ def test_unicode_line_breaks_in_output_round_trip(
         ),
     )
     path = tmp_path / "trace.jsonl"
-    report.write_trace(path)
+    write_trace(report, path)
     assert load_trace(path) == report
 
 
@@ -195,7 +198,7 @@ def test_a_lone_surrogate_is_written_escaped_and_read_back(
         report, steps=ts.CaseInsensitiveMapping({**report.steps, "build": odd})
     )
     path = tmp_path / f"trace{suffix}"
-    report.write_trace(path)
+    write_trace(report, path)
     assert load_trace(path) == report
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 
-import engine_helpers
 import trio_steps as ts
 from trio_steps._results import CaseInsensitiveMapping
+
+from ..engine import engine_helpers
 
 S, F, C, K = (
     ts.Result.SUCCEEDED,

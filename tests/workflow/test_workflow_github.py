@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from trio_steps._github import github_context
+from trio_steps._engine._github import github_context
 
 
 def _git(cwd: Path, *args: str) -> str:

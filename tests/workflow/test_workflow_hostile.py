@@ -11,14 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from trio_steps._workflow import (
-    MAX_WORKFLOW_BYTES,
-    MAX_YAML_DEPTH,
-    Problem,
-    WorkflowError,
-    load_workflow,
-    read_workflow,
-)
+from trio_steps._workflow._loader import MAX_YAML_DEPTH
+from trio_steps._workflow._nodes import Problem, WorkflowError
+from trio_steps._workflow._read import MAX_WORKFLOW_BYTES, load_workflow, read_workflow
 
 GOOD = "on: push\njobs:\n  j:\n    steps:\n      - run: echo hi\n"
 

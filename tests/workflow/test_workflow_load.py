@@ -12,13 +12,8 @@ from pathlib import Path
 import pytest
 
 import trio_steps as ts
-from trio_steps._workflow import (
-    Problem,
-    WorkflowError,
-    load_workflow,
-    read_workflow,
-    select_job,
-)
+from trio_steps._workflow._nodes import Problem, WorkflowError
+from trio_steps._workflow._read import load_workflow, read_workflow, select_job
 
 HERE = Path(__file__).parent
 VALID = sorted((HERE / "valid").glob("*.yml"))

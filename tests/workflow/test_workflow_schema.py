@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from trio_steps._workflow import read_workflow
+from trio_steps._workflow._read import read_workflow
 
 check_jsonschema = pytest.importorskip("check_jsonschema")
 jsonschema = pytest.importorskip("jsonschema")

@@ -14,7 +14,7 @@ import trio
 import trio.testing
 
 import trio_steps as ts
-from trio_steps._timeline import render_timeline
+from trio_steps._trace._timeline import render_timeline
 
 
 def _sleep(seconds: float, *, fail: bool = False, stop_time: float = 0.0):  # type: ignore[no-untyped-def]

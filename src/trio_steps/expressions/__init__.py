@@ -9,7 +9,7 @@ functions ``contains``, ``startsWith``, ``endsWith``, ``format``, ``join``,
 
 Example::
 
-    from trio_steps import expressions
+    from .. import expressions
 
     condition = expressions.compile_condition(
         "steps.build.outputs.tag != ''", names=["steps", "github"]

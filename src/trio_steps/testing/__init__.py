@@ -14,6 +14,8 @@ from ._invariants import check_deterministic as check_deterministic
 from ._invariants import check_invariants as check_invariants
 from ._invariants import diff_reports as diff_reports
 from ._invariants import run_on_mock_clock as run_on_mock_clock
+from ._model import JobNeverEnds as JobNeverEnds
+from ._model import simulate as simulate
 from ._python import job_to_python as job_to_python
 from ._scripted import RaisingCondition as RaisingCondition
 from ._scripted import Script as Script
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EngineRun",
     "InvalidJob",
+    "JobNeverEnds",
     "RaisingCondition",
     "Script",
     "ScriptedStep",
@@ -42,6 +45,7 @@ __all__ = [
     "jobs",
     "observation",
     "run_on_mock_clock",
+    "simulate",
 ]
 
 _NEED_HYPOTHESIS = frozenset({"InvalidJob", "invalid_jobs", "jobs"})

@@ -13,9 +13,10 @@ import attrs
 import trio
 import trio.testing
 
-from .._engine import run_job
-from .._job import Cancel, Job, Parallel, PlannedStep, Step, Wait, WaitAll
+from .._engine._runner import run_job
+from .._job import Job, PlannedStep
 from .._results import JobReport, Result, StepReport, merge_results
+from .._steps import CONTROL_KINDS, Cancel, Parallel, Step, StepKind, Wait, WaitAll
 from ._scripted import OBSERVATION_OUTPUT
 
 __all__ = [
@@ -43,7 +44,6 @@ COMPARED_FIELDS: Final = (
 )
 
 _TERMINAL: Final = frozenset(Result)
-_CONTROL_KINDS: Final = ("wait", "wait-all", "cancel", "implicit-wait-all")
 
 
 def _fail(invariant: str, step: str | None, message: str) -> None:
@@ -92,7 +92,7 @@ def _check_i1(job: Job, report: JobReport) -> None:
 def _condition_raised(planned: PlannedStep, step: StepReport) -> bool:
     """R3.4: FAILED without running; continue-on-error does not apply."""
     return (
-        planned.kind == "run"
+        planned.kind == StepKind.RUN
         and step.outcome is Result.FAILED
         and step.started_at is None
         and step.queued_at is None
@@ -101,7 +101,9 @@ def _condition_raised(planned: PlannedStep, step: StepReport) -> bool:
 
 def _background(job: Job, report: JobReport) -> list[tuple[PlannedStep, StepReport]]:
     return [
-        (p, report.steps[p.id]) for p in job.plan if p.kind == "run" and p.background
+        (p, report.steps[p.id])
+        for p in job.plan
+        if p.kind == StepKind.RUN and p.background
     ]
 
 
@@ -143,7 +145,7 @@ def _check_i3(job: Job, report: JobReport) -> None:
 
 def _control_outcome(job: Job, report: JobReport, planned: PlannedStep) -> Result:
     """R4.4/R4.5 recomputed from the report."""
-    if planned.kind == "wait":
+    if planned.kind == StepKind.WAIT:
         targets = [report.steps[t] for t in planned.targets]
     else:
         targets = [
@@ -152,7 +154,7 @@ def _control_outcome(job: Job, report: JobReport, planned: PlannedStep) -> Resul
     cancelled_before = {
         t.casefold()
         for p in job.plan
-        if p.kind == "cancel" and p.index < planned.index
+        if p.kind == StepKind.CANCEL and p.index < planned.index
         for t in p.targets
     }
     merged: Result | None = None
@@ -183,7 +185,7 @@ def expected_job_result(job: Job, report: JobReport, *, cancelled: bool) -> Resu
     def foreground(planned: PlannedStep) -> None:
         nonlocal result
         step = report.steps[planned.id]
-        if planned.kind in _CONTROL_KINDS or not planned.background:
+        if planned.kind in CONTROL_KINDS or not planned.background:
             if step.conclusion is Result.FAILED:
                 result = merge_results(result, Result.FAILED)  # R2.4.1
         elif _condition_raised(planned, step):
@@ -196,7 +198,7 @@ def expected_job_result(job: Job, report: JobReport, *, cancelled: bool) -> Resu
         if step.queued_at is None:
             continue
         by = step.completed_by
-        if by is not None and report.steps[by].kind != "cancel":
+        if by is not None and report.steps[by].kind != StepKind.CANCEL:
             continue
         if step.explicitly_canceled and step.conclusion is Result.CANCELED:
             continue
@@ -220,7 +222,7 @@ def _check_i4(job: Job, report: JobReport, cancelled: bool | None) -> None:
                     f"outcome {report.steps[planned.id].outcome}, R4.4 gives {outcome}",
                 )
         elif (
-            planned.kind == "cancel"
+            planned.kind == StepKind.CANCEL
             and report.steps[planned.id].outcome is not Result.SUCCEEDED
         ):
             _fail("I4", planned.id, "a cancel step always SUCCEEDED (R4.6)")
@@ -238,7 +240,7 @@ def _visible_ids(job: Job, report: JobReport, viewer: PlannedStep) -> set[str]:
     visible = set()
     for planned in job.plan:
         if (
-            planned.kind != "run"
+            planned.kind != StepKind.RUN
             or planned.index >= viewer.index
             or planned.id.startswith("__")
         ):
@@ -259,10 +261,10 @@ def _seen_ids(text: str) -> set[str]:
 
 def _check_i6(job: Job, report: JobReport) -> None:
     """I6: a step sees another's outputs iff they were published before."""
-    run_ids = {p.id for p in job.plan if p.kind == "run"}
+    run_ids = {p.id for p in job.plan if p.kind == StepKind.RUN}
     for planned in job.plan:
         seen = report.steps[planned.id].outputs.get(OBSERVATION_OUTPUT)
-        if planned.kind != "run" or seen is None:
+        if planned.kind != StepKind.RUN or seen is None:
             continue
         actual = _seen_ids(seen) & run_ids
         expected = _visible_ids(job, report, planned)
@@ -308,7 +310,7 @@ def _check_i8(job: Job, report: JobReport) -> None:
         if step.conclusion is Result.CANCELED:
             # Its CANCELED must be ignored by every wait that lists it (R4.4).
             for control in job.plan:
-                if control.kind == "wait" and planned.id in control.targets:
+                if control.kind == StepKind.WAIT and planned.id in control.targets:
                     outcome = _control_outcome(job, report, control)
                     if report.steps[control.id].outcome is not outcome:
                         _fail(
@@ -359,7 +361,7 @@ def check_invariants(
     Args:
         job: The job that ran.
         report: Its report (from the engine or from
-            :func:`trio_steps.reference.simulate`).
+            :func:`trio_steps.testing.simulate`).
         job_cancelled: Whether the job was cancelled (R6.1); ``None`` reads
             it from the events, or accepts either when there are none.
 
@@ -459,7 +461,7 @@ def diff_reports(expected: JobReport, actual: JobReport) -> list[str]:
     the fields in ``COMPARED_FIELDS``.
 
     Args:
-        expected: Usually :func:`trio_steps.reference.simulate`'s report.
+        expected: Usually :func:`trio_steps.testing.simulate`'s report.
         actual: Usually the engine's.
 
     Returns:
@@ -504,9 +506,9 @@ def check_against_model(job: Job) -> JobReport:
 
     Raises:
         AssertionError: The engine disagrees with
-            :func:`trio_steps.reference.simulate`, or an invariant fails.
+            :func:`trio_steps.testing.simulate`, or an invariant fails.
     """
-    from ..reference import simulate
+    from ._model import simulate
 
     expected = simulate(job)
     run = run_on_mock_clock(job)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from .._job import Cancel, Job, MainStep, Parallel, Step, Wait, WaitAll
+from .._job import Job
 from .._status import always, cancelled, failure, success
+from .._steps import Cancel, MainStep, Parallel, Step, Wait, WaitAll
 from ._scripted import RaisingCondition, Script, Write
 
 __all__ = ["job_to_python"]

@@ -1,7 +1,7 @@
 """Scripted steps: steps whose behaviour is data (rules §10).
 
 A :class:`Script` is the ``run`` callable of a :class:`~trio_steps.Step`. The
-engine runs it like any Python step; :func:`trio_steps.reference.simulate`
+engine runs it like any Python step; :func:`trio_steps.testing.simulate`
 reads its fields instead and predicts what the engine must report.
 """
 
@@ -16,8 +16,8 @@ import trio
 
 from .._context import StepContext, StepFailed
 from .._errors import JobDefinitionError
-from .._job import Step
 from .._status import Condition, Status, StepView
+from .._steps import Step
 
 __all__ = [
     "OBSERVATION_OUTPUT",
@@ -242,7 +242,7 @@ def ScriptedStep(
     """Build a :class:`~trio_steps.Step` whose ``run`` is a :class:`Script`.
 
     The step can be used in any :class:`~trio_steps.Job`: the engine runs it,
-    :func:`trio_steps.reference.simulate` predicts it.
+    :func:`trio_steps.testing.simulate` predicts it.
 
     Args:
         duration: Seconds its code runs when nobody stops it.

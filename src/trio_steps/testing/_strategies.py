@@ -18,8 +18,17 @@ from typing import Final
 import attrs
 from hypothesis import strategies as st
 
-from .._job import Cancel, Job, MainStep, Parallel, Step, Wait, WaitAll
+from .._job import Job
 from .._status import always, cancelled, failure, success
+from .._steps import (
+    Cancel,
+    MainStep,
+    Parallel,
+    Step,
+    StepKind,
+    Wait,
+    WaitAll,
+)
 from ._scripted import ENDINGS, WRITE_KINDS, RaisingCondition, ScriptedStep, Write
 
 __all__ = ["InvalidJob", "invalid_jobs", "jobs", "quarters", "scripted_steps"]
@@ -148,7 +157,7 @@ def jobs(
             ]
             steps.append(Parallel(members))
             background.extend(m.id or "" for m in members)
-        elif kind == "wait-all":
+        elif kind == StepKind.WAIT_ALL:
             steps.append(WaitAll(continue_on_error=draw(st.booleans())))
         else:
             targets = draw(
@@ -156,7 +165,7 @@ def jobs(
                     st.sampled_from(background), min_size=1, max_size=3, unique=True
                 )
             )
-            if kind == "wait":
+            if kind == StepKind.WAIT:
                 steps.append(Wait(targets, continue_on_error=draw(st.booleans())))
             else:
                 steps.append(Cancel(targets))

@@ -1,0 +1,1 @@
+"""trio_steps._cli: see the modules inside."""

@@ -1,0 +1,1 @@
+"""trio_steps._engine: see the modules inside."""

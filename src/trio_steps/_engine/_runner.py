@@ -1,0 +1,1320 @@
+"""The engine: the main sequence, job status, stopping and flushing.
+
+One :class:`JobRunner` runs one job. The main sequence is a single task
+that walks the plan (rules §4); every step's code runs in a task of its own,
+inside its own :class:`trio.CancelScope`, in the job's nursery, so that a
+stop (R6.3) is a cancel of that scope and nothing of the job outlives
+:meth:`JobRunner.run` (I5). Timed decisions go through a
+:class:`~trio_steps._engine._timekeeper.Timekeeper` so that simultaneous events are
+resolved in a fixed order (``docs/source/timing.rst``).
+"""
+
+from __future__ import annotations
+
+import array
+import math
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, final
+
+import trio
+
+from .._context import StepFailed, StepRun, shorten_error
+from .._errors import JobDefinitionError
+from .._events import Event, EventKind, EventLog, EventRecord, event_from_record
+from .._face import public
+from .._job import Job
+from .._masking import Masker
+from .._results import (
+    CaseInsensitiveMapping,
+    JobReport,
+    Result,
+    StepReport,
+    merge_results,
+)
+from .._shell._execution import run_shell
+from .._shell._workspace import ShellJob
+from .._status import CONTEXT_NAMES, Status, StepsView, success
+from .._steps import Step, StepKind, parse_duration
+from ._contexts import _default_github, _has_expressions, _runner_context, _step_context
+from ._python_step import run_python
+from ._recorder import (
+    _EVENT_CHUNK,
+    _FINISHED,
+    _KIND_TEXT,
+    _STARTED,
+    JobTails,
+    LogEntry,
+    _masked_record,
+    _output_record,
+)
+from ._records import _NO_OUTPUTS, _Reason, _Record, _State
+from ._slots import Slots
+from ._timekeeper import Timekeeper, Timer
+
+if TYPE_CHECKING:
+    from ..expressions._errors import Fault
+    from ..expressions._hashfiles import HashKey
+    from ._recorder import _Data
+
+__all__ = ["JobRunner", "run_job"]
+_SUCCESS = (None, Result.SUCCEEDED, Result.SUCCEEDED_WITH_ISSUES)
+#: A step's expanded fields: env, script, working directory, shell.
+_Fields = tuple[Mapping[str, str], str | None, str | None, str | None]
+
+
+def _describe_exception(exc: BaseException) -> str:
+    """One line naming what went wrong, groups flattened."""
+    if isinstance(exc, BaseExceptionGroup):
+        return "; ".join(_describe_exception(e) for e in exc.exceptions)
+    if isinstance(exc, StepFailed):
+        return exc.message
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _find_step_failed(exc: BaseException) -> StepFailed | None:
+    if isinstance(exc, StepFailed):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _find_step_failed(inner)
+            if found is not None:
+                return found
+    return None
+
+
+def _is_fatal(exc: BaseException) -> bool:
+    """Whether ``exc`` is (or contains) KeyboardInterrupt/SystemExit (R6.5)."""
+    if isinstance(exc, KeyboardInterrupt | SystemExit):
+        return True
+    if isinstance(exc, BaseExceptionGroup):
+        return any(_is_fatal(e) for e in exc.exceptions)
+    return False
+
+
+@final
+class JobRunner:
+    """Runs one job: foreground and background steps, control and post steps.
+
+    Args:
+        job: The job to run.
+        on_event: Called synchronously with every :class:`Event` as it
+            happens. It must not block; if it raises, it is not called again
+            and the exception is raised from :meth:`run` once the job ended.
+        log_dir: A directory that receives every line of every step's log,
+            one file per step (``<id>.log``); the report itself keeps only a
+            tail of each step's log, bounded in lines and bytes per step and
+            in bytes per job (see :ref:`log-bounds`). When a log file cannot
+            be written (a full disk), the step it belongs to gets one log line
+            saying so, no more log files are written, and the job goes on.
+
+    Raises:
+        JobDefinitionError: ``job`` is not a :class:`Job`.
+    """
+
+    def __init__(
+        self,
+        job: Job,
+        *,
+        on_event: Callable[[Event], object] | None = None,
+        log_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        if not isinstance(job, Job):
+            raise JobDefinitionError(f"JobRunner needs a Job, not {type(job).__name__}")
+        self.job = job
+        self._on_event = on_event
+        self._on_event_error: Exception | None = None
+        self._log_dir = Path(log_dir) if log_dir is not None else None
+        # Times and publication numbers of the records (see _Moment).
+        self._moments = array.array("d", [math.nan]) * (3 * len(job.plan))
+        self._published_seqs = array.array("q", bytes(8 * len(job.plan)))
+        self._records = [_Record(self, p) for p in job.plan]
+        self._by_id: dict[str, _Record] = {
+            r.plan.id.casefold(): r for r in self._records
+        }
+        self._main_records = [r for r in self._records if not r.plan.post]
+        self._post_records = [r for r in self._records if r.plan.post]
+        # Events as flat tuples: the newest in ``_events``, older ones sealed
+        # into tuples of _EVENT_CHUNK (see _emit).
+        self._events: list[EventRecord] = []
+        self._sealed: list[tuple[EventRecord, ...]] = []
+        self._output_seq = 0
+        # The abandoned step whose task ended after every step finished.
+        self._ran_past: str | None = None
+        self._tails = JobTails()
+        self._result: Result | None = None
+        self._job_cancelled = False
+        self._hard_stopped = False
+        self._cancel_early = False
+        #: hashFiles() results of the latest turn (for R6.1's re-evaluation),
+        #: and the scope of a hashFiles() being computed, if any.
+        self._hashes: dict[HashKey, str | Fault] = {}
+        self._hashing: trio.CancelScope | None = None
+        self._expressions = _has_expressions(job)
+        if self._expressions:
+            from . import _hashing  # noqa: F401 - loaded now, not in the loop
+        self._started = False
+        self._finished = False
+        self._finished_event = trio.Event()
+        self._fatal: BaseException | None = None
+        # What later steps see (R4.1, R5.2): published views by folded id
+        # with their publication number, the job env (copied on write once a
+        # launched step holds it) and the job path.
+        self._published: dict[str, _Record] = {}
+        self._publications = 0
+        self._env: dict[str, str] = dict(job.env)
+        self._env_shared = False
+        self._env_proxy_of: Mapping[str, str] | None = None
+        self._env_proxy: Mapping[str, str] = MappingProxyType({})
+        self._path: tuple[str, ...] = ()
+        self._masker = Masker(job.secrets.values())
+        # Events recorded while the masker had only the job's secrets need
+        # no second pass when the report is built (see _all_events).
+        self._masker_version = self._masker.version
+        self._slots: Slots[_Record] = Slots(job.max_background, self._start_background)
+        self._launched: list[_Record] = []
+        self._active: dict[_Record, None] = {}  # background: queued or running
+        self._unfinished = 0  # records in RUNNING state
+        self._all_finished: trio.Event | None = None
+        self._current: _Record | None = None
+        self._timekeeper = Timekeeper()
+        self._timekeeper_scope = trio.CancelScope()
+        self._job_timer: Timer | None = None
+        self._nursery: trio.Nursery | None = None
+        self._main_scope: trio.CancelScope | None = None
+        self._workspace = job.workspace or os.getcwd()
+        self._github: dict[str, object] | None = None
+        # The Trio clock's reading, bound once (read for every event).
+        self._now: Callable[[], float] = trio.current_time
+        self._runner_temp: str | None = None
+        self._runner: Mapping[str, object] | None = None
+        # The ``steps`` context of every step published so far, once needed.
+        self._steps_context: dict[str, object] | None = None
+        self._shell_state: ShellJob | None = None
+
+    # ------------------------------------------------------------------ API
+
+    async def run(self) -> JobReport:
+        """Run the job to the end and return its report.
+
+        If the surrounding Trio scope is cancelled, the job is hard-stopped
+        (R6.2): every step is stopped within its graces, the report is
+        finalised, and then :class:`trio.Cancelled` propagates.
+
+        Returns:
+            The final :class:`JobReport`.
+
+        Raises:
+            RuntimeError: The runner was already used.
+            KeyboardInterrupt: Raised inside a step (R6.5), after the job
+                was hard-stopped and its report finalised.
+        """
+        if self._started:
+            raise RuntimeError("a JobRunner runs its job once")
+        self._started = True
+        self._now = trio.lowlevel.current_clock().current_time
+        try:
+            if self._expressions:
+                from ..expressions._hashfiles import (
+                    HashFilesPending,
+                    deferred_hash_files,
+                )
+
+                hashes: dict[HashKey, str | Fault] = {}
+                while True:
+                    try:
+                        with deferred_hash_files(hashes):
+                            self._expand_job_env()
+                    except HashFilesPending as pending:
+                        await self._hash_files(pending.key, hashes)
+                    else:
+                        break
+        except BaseException:
+            self._remove_runner_temp()  # nothing ran: nothing is left
+            raise
+        async with trio.open_nursery() as outer:
+            outer.start_soon(self._engine)
+            try:
+                await self._finished_event.wait()
+            except trio.Cancelled:
+                self._hard_stop()
+                with trio.CancelScope(shield=True):
+                    await self._finished_event.wait()
+                raise
+        if self._fatal is not None:
+            raise self._fatal
+        if self._on_event_error is not None:
+            raise self._on_event_error
+        return self.report
+
+    def cancel(self) -> None:
+        """Cancel the job (R6.1): ``always()``/``cancelled()`` steps still run.
+
+        Safe to call at any time from Trio code; a second call does nothing.
+        """
+        if self._finished or self._job_cancelled:
+            return
+        if self._nursery is None:
+            self._cancel_early = True
+            return
+        self._timekeeper.at(self._now(), lambda: self._cancel_job("cancel"))
+
+    @property
+    def report(self) -> JobReport:
+        """The report so far; final once :meth:`run` has returned."""
+        if self._finished:
+            # Final: step reports are made when read (they no longer change).
+            steps = CaseInsensitiveMapping.lazy(
+                {r.plan.id: r for r in self._records}, self._step_report
+            )
+        else:
+            steps = CaseInsensitiveMapping(
+                {r.plan.id: self._step_report(r) for r in self._records}
+            )
+        masker = self._masker
+        env: Mapping[str, str] = self._env
+        path = self._path
+        if masker:
+            # A report never holds a secret (docs/source/cli.rst): the steps
+            # got the real values, the report gets them masked.
+            env = {name: masker.mask(value) for name, value in env.items()}
+            path = tuple(map(masker.mask, path))
+        return JobReport(
+            result=self._result if self._result is not None else Result.SUCCEEDED,
+            steps=steps,
+            events=self._all_events(),
+            env=env,
+            path=path,
+            finished=self._finished,
+        )
+
+    # ------------------------------------------------------------- reports
+
+    def _step_report(self, r: _Record) -> StepReport:
+        outputs: Mapping[str, str]
+        if r.outputs is not None:
+            outputs = r.outputs
+        elif r.run is not None:
+            outputs = dict(r.run.outputs)
+        elif r.produced is not None:
+            outputs = r.produced[0]
+        else:
+            outputs = {}
+        masker = self._masker
+        name, error = r.name, r.error
+        log = r.log.lines() if r.log is not None else ()
+        if masker:
+            # Masked again with the values known now: a value added by
+            # ``::add-mask::`` after a line was recorded is masked here too.
+            mask = masker.mask
+            name = mask(name)
+            outputs = {key: mask(value) for key, value in outputs.items()}
+            if error is not None:
+                error = mask(error)
+            if self._masker_version != masker.version:
+                log = tuple(map(mask, log))
+        return StepReport(
+            id=r.plan.id,
+            name=name,
+            kind=r.plan.kind,
+            background=r.plan.background,
+            group=r.plan.group,
+            outcome=r.outcome,
+            conclusion=r.conclusion,
+            outputs=outputs,
+            log=log,
+            log_dropped=r.log.dropped if r.log is not None else 0,
+            queued_at=r.queued_at,
+            started_at=r.started_at,
+            finished_at=r.finished_at,
+            completed_by=r.completed_by,
+            explicitly_canceled=r.explicitly_canceled,
+            timed_out=r.timed_out,
+            abandoned=r.abandoned,
+            exit_code=r.exit_code,
+            error=error,
+        )
+
+    def _all_events(self) -> EventLog:
+        """Every kept event in order: output tails merged back in place."""
+        tails: list[tuple[LogEntry, str]] = [
+            (entry, r.plan.id)
+            for r in self._records
+            if r.log is not None
+            for entry in r.log.entries
+        ]
+        events = [event for chunk in self._sealed for event in chunk]
+        events += self._events
+        masker = self._masker
+        if self._masker_version != masker.version:
+            # Values added while the job ran are masked in the earlier events
+            # too, so that a trace of the job can be shared.
+            events = [_masked_record(event, masker) for event in events]
+            tails = [
+                ((b, n, t, w, masker.mask(line), stream), step_id)
+                for (b, n, t, w, line, stream), step_id in tails
+            ]
+        if not tails:
+            return EventLog(events)
+        tails.sort(key=lambda tail: (tail[0][0], tail[0][1]))
+        merged: list[EventRecord] = []
+        position = 0
+        for (before, _, now, wall, line, stream), step_id in tails:
+            if before > position:
+                merged.extend(events[position:before])
+                position = before
+            merged.append(_output_record(step_id, now, wall, line, stream))
+        merged.extend(events[position:])
+        return EventLog(merged)
+
+    # -------------------------------------------------------------- events
+
+    def _emit(self, kind: EventKind, step_id: str | None, data: _Data = ()) -> None:
+        # A plain str keeps the tuple free of tracked objects.
+        event: EventRecord = (_KIND_TEXT[kind], step_id, self._now(), time.time(), data)
+        events = self._events
+        events.append(event)
+        if len(events) >= _EVENT_CHUNK:
+            # A full collection visits every item of a list, but never looks
+            # inside a tuple of untracked tuples: sealed chunks keep a big
+            # job's events out of the collector's way.
+            self._sealed.append(tuple(events))
+            events.clear()
+        if self._on_event is not None:
+            self._deliver(event)
+
+    def _event_count(self) -> int:
+        return len(self._sealed) * _EVENT_CHUNK + len(self._events)
+
+    def _deliver(self, record: EventRecord) -> None:
+        assert self._on_event is not None
+        try:
+            self._on_event(event_from_record(record))
+        except Exception as exc:
+            self._on_event_error = exc
+            self._on_event = None
+
+    def _output(self, r: _Record, line: str, stream: str) -> None:
+        line = self._mask(line)
+        now, wall = self._now(), time.time()
+        log = r.log
+        if log is None:
+            log = r.log = self._tails.new()
+        self._output_seq += 1
+        self._tails.add(
+            log, (self._event_count(), self._output_seq, now, wall, line, stream)
+        )
+        if self._on_event is not None:
+            self._deliver(_output_record(r.plan.id, now, wall, line, stream))
+        if self._log_dir is not None:  # after: a failure line comes next
+            self._write_log_file(r, line)
+
+    def _log(self, r: _Record, line: str) -> None:
+        self._output(r, line, "log")
+
+    def _write_log_file(self, r: _Record, line: str) -> None:
+        assert self._log_dir is not None
+        try:
+            if r.log_file is None:
+                self._log_dir.mkdir(parents=True, exist_ok=True)
+                r.log_file = open(  # noqa: SIM115 - closed when the step ends
+                    self._log_dir / f"{r.plan.id}.log",
+                    "a",
+                    encoding="utf-8",
+                    errors="backslashreplace",
+                )
+            r.log_file.write(line + "\n")
+        except OSError as exc:
+            self._log_files_failed(r, exc)
+
+    def _close_log_file(self, r: _Record, *, report: bool = True) -> None:
+        log_file = r.log_file
+        if log_file is None:
+            return
+        r.log_file = None
+        try:
+            log_file.close()  # closes the file even when the flush fails
+        except OSError as exc:
+            if report:
+                self._log_files_failed(r, exc)
+
+    def _log_files_failed(self, r: _Record, exc: OSError) -> None:
+        """Stop writing log files after the first failure; the job goes on.
+
+        A full disk, a removed or read-only folder: the step's log line says
+        so once, and the events (and so the trace) keep every line.
+        """
+        log_dir = self._log_dir
+        if log_dir is None:
+            return
+        self._log_dir = None
+        for other in self._records:
+            self._close_log_file(other, report=False)
+        self._log(
+            r,
+            f"Cannot write the log file {log_dir / f'{r.plan.id}.log'}: "
+            f"{exc.strerror or exc}; no more logs are written to {log_dir}",
+        )
+
+    def _add_mask(self, value: str) -> None:
+        self._masker.add(value)
+
+    def _mask(self, text: str) -> str:
+        return self._masker.mask(text)
+
+    def mask(self, text: str) -> str:
+        """Mask the job's secrets and ``::add-mask::`` values in ``text``.
+
+        Every value known so far is replaced by ``***`` (overlapping values
+        as one). The engine masks its events and reports itself; this is for
+        what a caller prints from elsewhere (see ``docs/source/cli.rst``).
+
+        Args:
+            text: The text to mask.
+
+        Returns:
+            ``text`` with every masked value replaced by ``***``.
+        """
+        return self._masker.mask(text)
+
+    # ---------------------------------------------------------- the engine
+
+    async def _engine(self) -> None:
+        # Shielded: an outer cancellation reaches run(), which hard-stops the
+        # job through R6.3 instead of tearing the tasks down (R6.2).
+        with trio.CancelScope(shield=True):
+            try:
+                async with trio.open_nursery() as nursery:
+                    self._nursery = nursery
+                    nursery.start_soon(self._run_timekeeper)
+                    self._emit(
+                        EventKind.JOB_STARTED,
+                        None,
+                        (
+                            ("name", self._job_name()),
+                            ("max_background", self.job.max_background),
+                            ("interrupt_grace", self.job.interrupt_grace),
+                            ("terminate_grace", self.job.terminate_grace),
+                        ),
+                    )
+                    if self.job.timeout is not None:
+                        self._job_timer = self._timekeeper.at(
+                            self._now() + self.job.timeout,
+                            lambda: self._cancel_job("timeout"),
+                        )
+                    if self._cancel_early:
+                        self._cancel_job("cancel")
+                    await self._main()
+                    # Decisions may still be needed (giving up on stopped
+                    # steps); then only abandoned tasks remain.
+                    while self._unfinished:
+                        self._all_finished = trio.Event()
+                        await self._all_finished.wait()
+                    self._timekeeper_scope.cancel()
+            finally:
+                try:
+                    if self._shell_state is not None:
+                        # Daemons that left their step's process group.
+                        await self._shell_state.end_processes()
+                    self._finish_job()
+                finally:
+                    # Even after an error of ours: run() waits for it.
+                    self._finished_event.set()
+
+    async def _run_timekeeper(self) -> None:
+        with self._timekeeper_scope:
+            await self._timekeeper.run()
+
+    def _job_name(self) -> str | None:
+        name = self.job.name
+        return name if name is None else self._mask(name)
+
+    def _runner_context(self) -> Mapping[str, object]:
+        """The job's ``runner`` context: ``runner.temp`` is its ``RUNNER_TEMP``."""
+        if self._runner is None:
+            self._runner = _runner_context(self._runner_temp_dir())
+        return self._runner
+
+    def _runner_temp_dir(self) -> str:
+        """The job's ``RUNNER_TEMP``: made on first use, removed at the end."""
+        if self._runner_temp is None:
+            # The pid in the name: see _guardian.remove_owned_directories.
+            self._runner_temp = tempfile.mkdtemp(
+                prefix=f"trio-steps-runner-{os.getpid()}-"
+            )
+        return self._runner_temp
+
+    def _shell_job(self) -> ShellJob:
+        """What the job's shell steps share (closed when the job ends)."""
+        if self._shell_state is None:
+            self._shell_state = ShellJob()
+        return self._shell_state
+
+    def _remove_runner_temp(self) -> None:
+        if self._runner_temp is not None:
+            shutil.rmtree(self._runner_temp, ignore_errors=True)
+            self._runner_temp = None
+
+    def _finish_job(self) -> None:
+        if self._shell_state is not None:
+            self._shell_state.close()
+        self._remove_runner_temp()
+        for r in self._records:
+            if r.state is _State.WAITING:
+                self._skip(r, reason="not reached")
+            self._close_log_file(r, report=False)
+        self._finished = True
+        result = self._result if self._result is not None else Result.SUCCEEDED
+        data: _Data = (("result", result.name),)
+        if self._ran_past is not None:
+            data += (("abandoned_last", self._ran_past),)
+        self._emit(EventKind.JOB_FINISHED, None, data)
+        self._finished_event.set()
+
+    async def _main(self) -> None:
+        with trio.CancelScope() as self._main_scope:
+            for r in self._main_records:
+                await self._turn(r)
+            await self._end_of_main()
+            for r in self._post_records:
+                await self._turn(r)
+        current = self._current
+        if (
+            self._main_scope.cancelled_caught
+            and current is not None
+            and current.plan.kind != StepKind.RUN
+            and current.state is _State.RUNNING
+        ):
+            self._finish(current, Result.CANCELED, error="the job was hard-stopped")
+
+    async def _turn(self, r: _Record) -> None:
+        self._current = r
+        kind = r.plan.kind
+        if kind == StepKind.RUN:
+            await self._run_step(r)
+        elif kind == StepKind.CANCEL:
+            await self._cancel_step(r)
+        else:
+            await self._wait_step(r)
+
+    # ------------------------------------------------------- job status
+
+    def _status(self, env: Mapping[str, str]) -> Status:
+        return Status(
+            job_status=self._result if self._result is not None else Result.SUCCEEDED,
+            steps=StepsView(self._published, self._publications),
+            env=env,
+        )
+
+    def _merge_job(self, coming: Result) -> None:
+        self._result = merge_results(self._result, coming)
+
+    # ------------------------------------------------------- conditions
+
+    def _condition_holds(self, r: _Record, status: Status) -> bool:
+        """Evaluate the step's condition (R3.1–R3.5); may raise."""
+        step = r.plan.step
+        assert step is not None
+        condition = step.condition
+        if condition is None:
+            return True if r.plan.post else success(status)
+        if isinstance(condition, str):
+            assert step.compiled_condition is not None
+            from ..expressions import truthy
+
+            value = step.compiled_condition.evaluate(self._contexts(status, status.env))
+            return truthy(value)
+        return bool(condition(status))
+
+    def _contexts(self, status: Status, env: Mapping[str, str]) -> dict[str, object]:
+        if self._github is None:
+            self._github = _default_github(self.job, self._workspace)
+        # The steps published so far: built in full once, then _publish adds
+        # each step as it is published (a view of an older publication, which
+        # the engine never asks for, is built in full).
+        upto = status.steps.upto if isinstance(status.steps, StepsView) else -1
+        steps = self._steps_context
+        if steps is None or len(steps) != upto:
+            steps = {}
+            for id in status.steps:
+                view = status.steps[id]
+                steps[id] = _step_context(view.outputs, view.outcome, view.conclusion)
+            if upto == self._publications:
+                self._steps_context = steps
+        return {
+            "steps": steps,
+            "env": dict(env),
+            "job": {"status": status.job_status.github},
+            "github": self._github,
+            "runner": self._runner_context(),
+            "vars": dict(self.job.vars),
+            "secrets": dict(self.job.secrets),
+            "inputs": dict(self.job.inputs),
+        }
+
+    def _job_env_snapshot(self) -> Mapping[str, str]:
+        self._env_shared = True
+        return self._env
+
+    def _step_env(self, step: Step, job_env: Mapping[str, str]) -> Mapping[str, str]:
+        if not step.env:
+            if job_env is self._env_proxy_of:
+                return self._env_proxy
+            # A snapshot is never changed in place (copy on write), so its
+            # read-only view can be shared by every step that got it.
+            proxy = MappingProxyType(
+                dict(job_env) if not isinstance(job_env, dict) else job_env
+            )
+            self._env_proxy_of, self._env_proxy = job_env, proxy
+            return proxy
+        merged = dict(job_env)
+        merged.update(step.env)
+        return MappingProxyType(merged)
+
+    def _interpolate(self, r: _Record, status: Status) -> _Fields:
+        """Expand ``${{ }}`` in the step's fields at its turn (R3.6).
+
+        The step's ``env`` values are expanded first, against the job env;
+        ``run``, ``name``, ``working_directory`` and ``shell`` then see the
+        expanded step env in the ``env`` context, as on GitHub.
+
+        Raises:
+            ExpressionError: An expression failed to evaluate.
+        """
+        from ..expressions import compile_template, truthy
+
+        step = r.plan.step
+        assert step is not None
+        job_env = dict(status.env)
+        for key in step.env:
+            job_env.pop(key, None)
+        contexts = self._contexts(status, job_env)
+
+        def expand(text: str | None) -> str | None:
+            if text is None or "${{" not in text:
+                return text
+            return compile_template(text, names=CONTEXT_NAMES).render(contexts)
+
+        env = dict(job_env)
+        for key, value in step.env.items():
+            expanded = expand(value)
+            assert expanded is not None
+            env[key] = expanded
+        contexts["env"] = env
+        script = expand(step.run) if isinstance(step.run, str) else None
+        name = expand(step.name)
+        if name is not None:
+            r.name = self._mask(name)
+        if step.timeout_template is not None:
+            rendered = expand(step.timeout_template)
+            assert rendered is not None
+            try:
+                r.timeout = parse_duration(rendered)
+            except ValueError as exc:
+                raise ValueError(f"timeout: {exc}") from None
+        if step.continue_on_error_template is not None:
+            r.coe = truthy(
+                compile_template(
+                    step.continue_on_error_template, names=CONTEXT_NAMES
+                ).evaluate(contexts)
+            )
+        return (
+            MappingProxyType(env),
+            script,
+            expand(step.working_directory),
+            expand(step.shell),
+        )
+
+    def _expand_job_env(self) -> None:
+        """Expand ``${{ }}`` in the job env once, when the job starts.
+
+        Job-level env may use ``github``, ``secrets``, ``vars``, ``inputs``,
+        ``runner`` and the env entries before it, as on GitHub.
+
+        Raises:
+            JobDefinitionError: An expression failed to evaluate; nothing ran.
+        """
+        if not any("${{" in value for value in self._env.values()):
+            return
+        from ..expressions import ExpressionError, compile_template
+
+        status = self._status(self._env)
+        expanded: dict[str, str] = {}
+        problems: list[str] = []
+        for key, value in self._env.items():
+            if "${{" in value:
+                contexts = self._contexts(status, expanded)
+                try:
+                    value = compile_template(value, names=CONTEXT_NAMES).render(
+                        contexts
+                    )
+                except ExpressionError as exc:
+                    problems.append(f"job env {key!r}: {self._mask(str(exc))}")
+            expanded[key] = value
+        if problems:
+            raise JobDefinitionError(problems)
+        self._env = expanded
+
+    # ------------------------------------------------------- run steps
+
+    async def _run_step(self, r: _Record) -> None:
+        step = r.plan.step
+        assert step is not None
+        job_env = self._job_env_snapshot()
+        fields = None
+        if step.condition is None and not r.plan.templated:
+            # The common case, without building a Status (R3.1).
+            holds = r.plan.post or self._result in _SUCCESS
+        else:
+            # hashFiles() results of this turn: each call is computed in a
+            # worker thread, then the step's expressions are evaluated again.
+            from ..expressions._hashfiles import HashFilesPending
+
+            hashes: dict[HashKey, str | Fault] = {}
+            self._hashes = hashes
+            while True:
+                try:
+                    prepared = self._prepare(r, job_env, hashes)
+                except HashFilesPending as pending:
+                    await self._hash_files(pending.key, hashes)
+                else:
+                    break
+            if prepared is None:
+                return
+            holds, fields = prepared
+        if not holds:
+            self._skip(r, reason="condition")
+            return
+        r.frozen = (job_env, self._publications, self._path, fields)
+        if r.plan.background:
+            self._launch(r)
+            return
+        # R4.1: a foreground step runs to the end, then is published.
+        self._begin(r)
+        self._nursery_start(r)
+        await r.done_event().wait()
+        self._publish(r)
+        if r.conclusion is Result.FAILED:
+            self._merge_job(Result.FAILED)
+
+    def _prepare(
+        self,
+        r: _Record,
+        job_env: Mapping[str, str],
+        hashes: dict[HashKey, str | Fault],
+    ) -> tuple[bool, _Fields | None] | None:
+        """Evaluate the step's condition, then its fields (R3.3-R3.6).
+
+        Returns:
+            Whether the condition holds and the expanded fields, or ``None``
+            when an expression raised (the step has failed, R3.4/R3.6).
+
+        Raises:
+            HashFilesPending: A ``hashFiles()`` call must be computed first.
+        """
+        from ..expressions._hashfiles import deferred_hash_files
+
+        step = r.plan.step
+        assert step is not None
+        status = self._status(self._step_env(step, job_env))
+        try:
+            with deferred_hash_files(hashes):
+                holds = self._condition_holds(r, status)
+        except Exception as exc:  # R3.4
+            self._condition_failed(
+                r, f"The condition raised: {_describe_exception(exc)}"
+            )
+            return None
+        if not holds or not r.plan.templated:
+            return holds, None
+        try:
+            with deferred_hash_files(hashes):
+                fields = self._interpolate(r, status)
+        except Exception as exc:  # R3.6
+            self._condition_failed(
+                r, f"Interpolation failed: {_describe_exception(exc)}"
+            )
+            return None
+        return True, fields
+
+    async def _hash_files(
+        self, key: HashKey, hashes: dict[HashKey, str | Fault]
+    ) -> None:
+        """Compute one ``hashFiles()`` call in a worker thread.
+
+        Job cancellation (R6.1) interrupts it, so that the caller evaluates
+        again under the new job status; a hard stop (R6.2) propagates.
+        """
+        from ._hashing import hash_files_in_thread
+
+        with trio.CancelScope() as scope:
+            self._hashing = scope
+            try:
+                hashes[key] = await hash_files_in_thread(key)
+            finally:
+                self._hashing = None
+
+    def _begin(self, r: _Record) -> None:
+        r.state = _State.RUNNING
+        r.started_at = self._now()
+        self._unfinished += 1
+        self._emit(EventKind.STEP_STARTED, r.plan.id, _STARTED[r.plan.kind])
+
+    def _nursery_start(self, r: _Record) -> None:
+        step = r.plan.step
+        assert step is not None and r.frozen is not None and self._nursery is not None
+        job_env, seq, path, fields = r.frozen
+        r.frozen = None
+        if fields is None:
+            env = self._step_env(step, job_env)
+            script = step.run if isinstance(step.run, str) else None
+            working_directory, shell = step.working_directory, step.shell
+        else:
+            env, script, working_directory, shell = fields
+        r.run = StepRun(
+            sink=r,
+            step=step,
+            id=r.plan.id,
+            name=r.name,
+            env=env,
+            steps=StepsView(self._published, seq),
+            path=path,
+            script=script,
+            shell=shell,
+            working_directory=working_directory,
+            workspace=self._workspace,
+            interrupt_grace=self.job.interrupt_grace,
+            terminate_grace=self.job.terminate_grace,
+            runner_temp=self._runner_temp_dir() if script is not None else None,
+            shell_job=self._shell_job() if script is not None else None,
+            masker=self._masker,
+        )
+        if r.timeout is not None:  # R4.3: counted from the start
+            r.timer = self._timekeeper.at(
+                self._now() + r.timeout,
+                lambda: self._stop(r, _Reason.TIMEOUT),
+            )
+        self._nursery.start_soon(self._step_task, r, name=r.plan.id)
+
+    async def _step_task(self, r: _Record) -> None:
+        run = r.run
+        assert run is not None and r.plan.step is not None
+        error: str | None = None
+        try:
+            with trio.CancelScope() as scope:
+                r.scope = scope
+                if r.stop_reason is not None:
+                    scope.cancel()
+                if isinstance(r.plan.step.run, str):
+                    await run_shell(run)
+                else:
+                    await run_python(run)
+        except Exception as exc:  # a failing step never cancels its siblings
+            failed = _find_step_failed(exc)
+            if failed is not None and failed.exit_code is not None:
+                run.exit_code = failed.exit_code
+            error = _describe_exception(exc)
+        except BaseException as exc:
+            if not _is_fatal(exc):
+                raise
+            # R6.5: never swallowed, but first the job is hard-stopped and
+            # its report finalised; run() raises it at the end.
+            if self._fatal is None:
+                self._fatal = exc
+            error = f"interrupted by {_describe_exception(exc)}"
+            self._hard_stop()
+        finally:
+            r.scope = None
+        self._step_ended(r, error, run)
+
+    def _step_ended(self, r: _Record, error: str | None, run: StepRun) -> None:
+        """The step's code has really ended (R2.2)."""
+        rare = r.rare
+        if rare is not None:
+            if rare.abandoned:  # R6.4: its later exit changes nothing
+                # ... but it may be what the job's end waited for.
+                self._ran_past = r.plan.id
+                return
+            rare.exit_code = run.exit_code
+            if rare.stop_reason is not None:
+                self._finish_stopped(r)
+                return
+        elif run.exit_code is not None:
+            r.exit_code = run.exit_code
+        if error is None and run.failure is not None:
+            error = run.failure
+        if error is not None:
+            self._finish(r, Result.FAILED, error=error)
+        else:
+            self._finish(r, Result.SUCCEEDED)
+
+    def _finish_stopped(self, r: _Record) -> None:
+        if r.stop_reason is _Reason.TIMEOUT:  # R6.6
+            assert r.timeout is not None
+            r.timed_out = True
+            self._finish(
+                r, Result.FAILED, error=f"The step timed out after {r.timeout:g} s"
+            )
+        else:
+            why = {
+                _Reason.CANCEL: "The step was cancelled by a cancel step",
+                _Reason.JOB: "The step was cancelled because the job was cancelled",
+                _Reason.HARD_STOP: "The step was cancelled because the job was hard-stopped",
+            }[r.stop_reason or _Reason.JOB]
+            self._finish(r, Result.CANCELED, error=why)
+
+    def _finish(self, r: _Record, outcome: Result, *, error: str | None = None) -> None:
+        """Record the step's end: outcome, conclusion (R2.3), slot, waiters."""
+        was_running = r.state is _State.RUNNING
+        r.state = _State.DONE
+        self._ran_past = None
+        run = r.run
+        if run is not None:
+            # Keep only what it wrote: an abandoned step's later writes, and
+            # the StepRun itself, are not needed any more.
+            if run.wrote_anything():
+                r.produced = (
+                    dict(run.outputs),
+                    dict(run.env_changes),
+                    list(run.path_added),
+                )
+            r.run = None
+        r.outcome = outcome
+        if error is not None:
+            masked = self._mask(error)
+            r.error = shorten_error(masked)
+            if r.plan.kind == StepKind.RUN:
+                self._log(r, masked)
+        # Closed (and flushed) now: a write failure is still this step's line.
+        self._close_log_file(r)
+        if r.log is not None:
+            r.log.freeze()
+        rare = r.rare  # None for most steps: nothing rare to report
+        coe = r.plan.continue_on_error if rare is None else rare.coe
+        r.conclusion = Result.SUCCEEDED if outcome is Result.FAILED and coe else outcome
+        r.finished_at = self._now()
+        data = _FINISHED[outcome, r.conclusion]
+        if rare is not None:
+            if rare.timer is not None:
+                rare.timer.cancel()
+                rare.timer = None
+            if rare.timed_out:
+                data += (("timed_out", True),)
+            if rare.abandoned:
+                data += (("abandoned", True),)
+            if rare.exit_code is not None:
+                data += (("exit_code", rare.exit_code),)
+        self._emit(EventKind.STEP_FINISHED, r.plan.id, data)
+        if r.plan.background and r in self._active:
+            del self._active[r]
+            if was_running:
+                self._slots.release(r)
+        if r.done is not None:
+            r.done.set()
+            r.done = None  # its waiters hold it; later ones get a set one
+        if was_running:
+            self._unfinished -= 1
+            if not self._unfinished and self._all_finished is not None:
+                self._all_finished.set()
+
+    def _skip(self, r: _Record, *, reason: str) -> None:
+        """R2.5: outcome = conclusion = SKIPPED, visible at once (R4.2)."""
+        r.state = _State.DONE
+        r.outcome = r.conclusion = Result.SKIPPED
+        self._emit(EventKind.STEP_SKIPPED, r.plan.id, (("reason", reason),))
+        self._emit(
+            EventKind.STEP_FINISHED,
+            r.plan.id,
+            _FINISHED[Result.SKIPPED, Result.SKIPPED],
+        )
+        if r.plan.kind == StepKind.RUN:
+            self._publish(r)
+        if r.done is not None:
+            r.done.set()
+            r.done = None  # its waiters hold it; later ones get a set one
+
+    def _condition_failed(self, r: _Record, message: str) -> None:
+        """R3.4/R3.6: FAILED at once, not run or launched; so is the job."""
+        r.state = _State.DONE
+        r.outcome = r.conclusion = Result.FAILED
+        masked = self._mask(message)
+        r.error = shorten_error(masked)
+        self._log(r, masked)
+        assert r.log is not None
+        r.log.freeze()
+        self._emit(
+            EventKind.STEP_FINISHED, r.plan.id, _FINISHED[Result.FAILED, Result.FAILED]
+        )
+        self._publish(r)
+        self._merge_job(Result.FAILED)
+        if r.done is not None:
+            r.done.set()
+            r.done = None  # its waiters hold it; later ones get a set one
+
+    # ---------------------------------------------------- publishing (R5)
+
+    def _publish(self, r: _Record) -> None:
+        """Make the step's state visible to later steps (R4.1, R5.2)."""
+        produced = r.produced
+        outputs: Mapping[str, str] = _NO_OUTPUTS
+        if produced is not None:
+            written, env_changes, path_added = produced
+            if written:
+                outputs = MappingProxyType(written)
+            if env_changes:
+                if self._env_shared:
+                    self._env = dict(self._env)
+                    self._env_shared = False
+                self._env.update(env_changes)
+            if path_added:
+                path = list(self._path)
+                for entry in path_added:
+                    if entry in path:
+                        path.remove(entry)
+                    path.insert(0, entry)
+                self._path = tuple(path)
+            r.produced = None
+        r.outputs = outputs
+        self._publications += 1
+        r.published_seq = self._publications
+        self._published[r.plan.id.casefold()] = r
+        if self._steps_context is not None:
+            assert r.outcome is not None and r.conclusion is not None
+            self._steps_context[r.plan.id] = _step_context(
+                outputs, r.outcome, r.conclusion
+            )
+
+    def _flush(self, r: _Record, by: str | None, data: _Data) -> None:
+        """R5.2/R4.10: publish a background step's deferred state, once."""
+        if r.flushed:
+            return
+        r.flushed = True
+        if by is not None:
+            r.completed_by = by
+        self._publish(r)
+        self._emit(EventKind.STEP_FLUSHED, r.plan.id, data)
+
+    # -------------------------------------------------- background steps
+
+    def _launch(self, r: _Record) -> None:
+        """R4.2: launched now; runs when a slot is free, in launch order."""
+        r.state = _State.QUEUED
+        r.queued_at = self._now()
+        self._launched.append(r)
+        self._active[r] = None
+        self._emit(EventKind.STEP_LAUNCHED, r.plan.id)
+        self._slots.launch(r)
+
+    def _start_background(self, r: _Record) -> None:
+        self._begin(r)
+        self._nursery_start(r)
+
+    # ------------------------------------------------------- stopping (R6)
+
+    def _stop(self, r: _Record, reason: _Reason) -> None:
+        """Stop one step (R6.3); the first reason recorded counts."""
+        if r.state is _State.DONE or r.stop_reason is not None:
+            return
+        r.stop_reason = reason
+        self._emit(EventKind.CANCEL_REQUESTED, r.plan.id, (("reason", reason.value),))
+        if r.state is _State.QUEUED:
+            # Removed from the queue: the slot loop skips it.
+            self._finish_stopped(r)
+            return
+        if r.state is not _State.RUNNING:  # pragma: no cover - defensive
+            return
+        if r.scope is not None:
+            r.scope.cancel()
+        step = r.plan.step
+        if step is not None and not isinstance(step.run, str):
+            grace = self.job.interrupt_grace + self.job.terminate_grace
+            self._timekeeper.at(self._now() + grace, lambda: self._give_up(r))
+
+    def _give_up(self, r: _Record) -> None:
+        """R6.4: a Python step that outlived its graces is abandoned."""
+        if r.state is not _State.RUNNING:
+            return
+        r.abandoned = True
+        self._emit(EventKind.GRACE_EXPIRED, r.plan.id, (("grace", "give-up"),))
+        self._finish_stopped(r)
+
+    def _cancel_job(self, reason: str) -> None:
+        """R6.1: job cancellation."""
+        if self._job_cancelled or self._finished:
+            return
+        self._job_cancelled = True
+        self._result = Result.CANCELED
+        self._emit(EventKind.JOB_CANCEL_REQUESTED, None, (("reason", reason),))
+        if self._hashing is not None:
+            self._hashing.cancel()  # evaluated again under the new status
+        current = self._current
+        if (
+            current is not None
+            and current.plan.kind == StepKind.RUN
+            and not current.plan.background
+            and current.state is _State.RUNNING
+        ):
+            step = current.plan.step
+            assert step is not None
+            status = self._status(self._step_env(step, self._env))
+            if not self._holds_after_cancel(current, status):
+                self._stop(current, _Reason.JOB)
+        for r in list(self._active):
+            self._stop(r, _Reason.JOB)
+
+    def _holds_after_cancel(self, r: _Record, status: Status) -> bool:
+        """R6.1's second look at a condition: one that raises is false."""
+        if not self._expressions:
+            try:
+                return self._condition_holds(r, status)
+            except Exception:
+                return False
+        from ..expressions._hashfiles import HashFilesPending, deferred_hash_files
+
+        try:
+            # A hashFiles() call not made at the step's turn cannot be
+            # computed here (this is no place to wait): an error.
+            with deferred_hash_files(self._hashes):
+                return self._condition_holds(r, status)
+        except (Exception, HashFilesPending):
+            return False
+
+    def _hard_stop(self) -> None:
+        """R6.2: stop everything, start nothing more, finalise the report."""
+        if self._hard_stopped or self._finished:
+            return
+        self._hard_stopped = True
+        self._job_cancelled = True
+        self._result = Result.CANCELED
+        self._emit(EventKind.JOB_CANCEL_REQUESTED, None, (("reason", "hard-stop"),))
+        for r in self._records:
+            if (
+                r.state in (_State.QUEUED, _State.RUNNING)
+                and r.plan.kind == StepKind.RUN
+            ):
+                self._stop(r, _Reason.HARD_STOP)
+        if self._main_scope is not None:
+            self._main_scope.cancel()
+
+    # ------------------------------------------------------ control steps
+
+    def _control_begin(self, r: _Record) -> None:
+        self._begin(r)
+
+    def _targets(self, r: _Record) -> list[_Record]:
+        return [self._by_id[t.casefold()] for t in r.plan.targets]
+
+    async def _wait_for(self, targets: Iterable[_Record]) -> None:
+        for t in targets:
+            if t.launched and t.state is not _State.DONE:
+                await t.done_event().wait()
+
+    async def _wait_step(self, r: _Record) -> None:
+        """R4.4 (wait), R4.5 (wait-all), R4.7 (implicit wait-all)."""
+        self._control_begin(r)
+        if r.plan.kind == StepKind.WAIT:
+            targets = self._targets(r)
+        else:
+            targets = [t for t in self._launched if t.completed_by is None]
+        if targets:
+            self._log(r, "Waiting for: " + ", ".join(t.name for t in targets))
+        else:
+            self._log(r, "Nothing left to wait for")
+        await self._wait_for(targets)
+        outcome: Result | None = None
+        for t in targets:
+            if not t.launched:
+                continue
+            if t.explicitly_canceled and t.conclusion is Result.CANCELED:
+                continue
+            assert t.conclusion is not None
+            outcome = merge_results(outcome, t.conclusion)
+        by: _Data = (("by", r.plan.id),)
+        for t in targets:
+            if t.launched and t.completed_by is None:
+                self._flush(t, r.plan.id, by)
+        for t in targets:
+            assert t.conclusion is not None
+            self._log(r, f"{t.name}: {t.conclusion.github}")
+        self._finish(r, outcome if outcome is not None else Result.SUCCEEDED)
+        if r.conclusion is Result.FAILED:
+            self._merge_job(Result.FAILED)
+
+    async def _cancel_step(self, r: _Record) -> None:
+        """R4.6: mark, stop, wait, flush; always SUCCEEDED."""
+        self._control_begin(r)
+        targets = self._targets(r)
+        self._log(r, "Cancelling: " + ", ".join(t.name for t in targets))
+        for t in targets:
+            t.explicitly_canceled = True
+        # Stopping is a decision (timing.rst), registered at this turn and
+        # applied after the instant settles — in registration order with the
+        # other decisions due now — so a target ending now ends on its own.
+        applied = trio.Event()
+
+        def stop_targets() -> None:
+            for t in targets:
+                if t.launched:
+                    self._stop(t, _Reason.CANCEL)
+            applied.set()
+
+        self._timekeeper.at(self._now(), stop_targets)
+        await applied.wait()
+        await self._wait_for(targets)
+        by: _Data = (("by", r.plan.id),)
+        for t in targets:
+            if t.launched and t.completed_by is None:
+                self._flush(t, r.plan.id, by)
+        for t in targets:
+            assert t.conclusion is not None
+            self._log(r, f"{t.name}: {t.conclusion.github}")
+        self._finish(r, Result.SUCCEEDED)
+
+    async def _end_of_main(self) -> None:
+        """R4.7: wait for what is left, flush it, merge per R2.4.3."""
+        remaining = [t for t in self._launched if not t.flushed]
+        await self._wait_for(remaining)
+        by: _Data = (("by", None),)
+        for t in remaining:
+            self._flush(t, None, by)
+        for t in self._launched:
+            completed = t.completed_by
+            if (
+                completed is not None
+                and self._by_id[completed.casefold()].plan.kind != StepKind.CANCEL
+            ):
+                continue
+            if t.explicitly_canceled and t.conclusion is Result.CANCELED:
+                continue
+            assert t.conclusion is not None
+            self._merge_job(t.conclusion)
+        if self._job_timer is not None:  # post steps are not limited by it
+            self._job_timer.cancel()
+
+
+async def run_job(
+    job: Job,
+    *,
+    on_event: Callable[[Event], object] | None = None,
+    log_dir: str | os.PathLike[str] | None = None,
+) -> JobReport:
+    """Run ``job`` and return its report: ``JobRunner(job, **kw).run()``.
+
+    Args:
+        job: The job to run.
+        on_event: See :class:`JobRunner`.
+        log_dir: See :class:`JobRunner`.
+
+    Returns:
+        The final :class:`JobReport`.
+    """
+    return await JobRunner(job, on_event=on_event, log_dir=log_dir).run()
+
+
+public(JobRunner, run_job)

@@ -1,0 +1,1 @@
+"""trio_steps._shell: see the modules inside."""

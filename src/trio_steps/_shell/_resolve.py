@@ -1,0 +1,105 @@
+"""The shell executor: how a step whose ``run`` is a string runs (rules §12).
+
+:func:`run_shell` writes the script to a fresh per-step directory, starts the
+shell in its own session (so its process group is its own), streams stdout
+and stderr line by line to the :class:`~trio_steps._context.StepRun`,
+handles workflow commands, stops the group with the SIGINT → SIGTERM →
+SIGKILL ladder when the step is cancelled (R6.3), and applies the file
+commands when the process has ended (also after a cancel, R5.3).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+from typing import TYPE_CHECKING, Final
+
+from .._context import StepFailed
+
+if TYPE_CHECKING:
+    pass
+
+__all__ = ["forget_shell", "resolve_shell"]
+_BASH: Final = ("bash", "--noprofile", "--norc", "-eo", "pipefail", "{0}")
+_SH: Final = ("sh", "-e", "{0}")
+_EXTENSIONS: Final = {"bash": ".sh", "sh": ".sh", "python": ".py", "python3": ".py"}
+
+
+_RESOLVED: dict[tuple[str | None, str], tuple[tuple[str, ...], str]] = {}
+
+
+def resolve_shell(shell: str | None, search_path: str) -> tuple[list[str], str]:
+    """Turn a step's ``shell`` into an argv template and a script extension.
+
+    Args:
+        shell: ``None`` (bash, or ``sh`` where bash is missing), ``"bash"``,
+            ``"sh"``, ``"python"`` (or ``python3`` where ``python`` is
+            missing), or a command template containing ``{0}``, split like a
+            POSIX shell would.
+        search_path: The ``PATH`` the step runs with; programs are looked up
+            in it.
+
+    Returns:
+        The argv, whose first item is an absolute path and where ``{0}``
+        stands for the script file, and the script file's extension.
+
+    Raises:
+        StepFailed: The shell is unknown or its program cannot be found.
+    """
+    key = (shell, search_path)
+    cached = _RESOLVED.get(key)
+    # No check that the program is still there: when it cannot be executed,
+    # the step's spawn calls forget_shell() and resolves once more.
+    if cached is None:
+        argv, extension = _resolve_shell(shell, search_path)
+        if len(_RESOLVED) >= 256:
+            _RESOLVED.clear()
+        cached = _RESOLVED[key] = (tuple(argv), extension)
+    return list(cached[0]), cached[1]
+
+
+def forget_shell(shell: str | None, search_path: str) -> None:
+    """Drop what :func:`resolve_shell` remembers for ``shell`` on ``search_path``."""
+    _RESOLVED.pop((shell, search_path), None)
+
+
+def _resolve_shell(shell: str | None, search_path: str) -> tuple[list[str], str]:
+    def find(program: str) -> str | None:
+        return shutil.which(program, path=search_path)
+
+    if shell is None:
+        for template in (_BASH, _SH):
+            found = find(template[0])
+            if found is not None:
+                return [found, *template[1:]], ".sh"
+        raise StepFailed("No shell found: neither 'bash' nor 'sh' is on PATH.")
+    name = shell.strip()
+    if name in ("bash", "sh"):
+        template = _BASH if name == "bash" else _SH
+        found = find(name)
+        if found is None:
+            raise StepFailed(f"Shell {name!r} was not found on PATH.")
+        return [found, *template[1:]], ".sh"
+    if name == "python":
+        found = find("python") or find("python3")
+        if found is None:
+            raise StepFailed(
+                "Shell 'python' was not found: neither 'python' nor 'python3' is on PATH."
+            )
+        return [found, "{0}"], ".py"
+    if "{0}" not in name:
+        raise StepFailed(
+            f"Unknown shell {shell!r}: use bash, sh, python, or a command "
+            "template containing {0}."
+        )
+    try:
+        argv = shlex.split(name)
+    except ValueError as exc:
+        raise StepFailed(f"Invalid shell template {shell!r}: {exc}.") from None
+    found = find(argv[0])
+    if found is None:
+        raise StepFailed(
+            f"Shell program {argv[0]!r} (from shell {shell!r}) was not found."
+        )
+    return [found, *argv[1:]], _EXTENSIONS.get(os.path.basename(argv[0]), "")

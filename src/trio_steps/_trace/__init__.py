@@ -1,0 +1,1 @@
+"""trio_steps._trace: see the modules inside."""

@@ -1,0 +1,1 @@
+"""trio_steps._workflow: see the modules inside."""
