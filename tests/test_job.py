@@ -76,9 +76,9 @@ def test_every_problem_is_listed_at_once() -> None:
             "post steps cannot run in the background",
         ),
         (
-            lambda: ts.Job([ts.Step(noop)], post_steps=[ts.WaitAll()]),
+            lambda: ts.Job([ts.Step(noop)], post_steps=[ts.WaitAll()]),  # type: ignore[list-item]
             "post steps must be run steps",
-        ),  # type: ignore[list-item]
+        ),
         (lambda: ts.Job(["echo"]), "must be a Step, Wait"),  # type: ignore[list-item]
         (
             lambda: ts.Job(
@@ -98,9 +98,9 @@ def test_every_problem_is_listed_at_once() -> None:
         ),
         (lambda: ts.Job([ts.Step(noop)], timeout=-3), "timeout must be > 0"),
         (
-            lambda: ts.Job([ts.Step(noop)], max_background=2.5),
+            lambda: ts.Job([ts.Step(noop)], max_background=2.5),  # type: ignore[arg-type]
             "max_background must be an integer",
-        ),  # type: ignore[arg-type]
+        ),
         (lambda: ts.Job("echo"), "steps must be a list"),  # type: ignore[arg-type]
         (lambda: ts.JobRunner("not a job"), "needs a Job"),  # type: ignore[arg-type]
     ],

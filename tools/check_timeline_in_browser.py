@@ -22,18 +22,32 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import Any, TypedDict, cast
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 OUT = Path("/tmp/timeline_shots")
+
+
+class _Tip(TypedDict):
+    """The #tip box as ``tip_state()`` reads it in the page."""
+
+    display: str
+    text: str
+    left: float
+    top: float
+    right: float
+    bottom: float
+    vw: float
+    vh: float
 
 
 def fmt(value: float) -> str:
     return f"+{value:.3f} s"
 
 
-def _collect_errors(page) -> list[str]:
+def _collect_errors(page: Page) -> list[str]:
     """A list that fills with the page's console errors and warnings."""
     errors: list[str] = []
     page.on(
@@ -48,7 +62,7 @@ def _collect_errors(page) -> list[str]:
     return errors
 
 
-def check_html(browser, path: Path, failures: list[str]) -> dict[str, int]:
+def check_html(browser: Browser, path: Path, failures: list[str]) -> dict[str, int]:
     page = browser.new_page(viewport={"width": 1300, "height": 900})
     errors = _collect_errors(page)
     page.on("requestfailed", lambda r: errors.append(f"requestfailed: {r.url}"))
@@ -73,32 +87,41 @@ def check_html(browser, path: Path, failures: list[str]) -> dict[str, int]:
         failures.append(f"{path.name}: {msg}")
         print("  FAIL", msg)
 
-    def tip_state() -> dict:
-        return page.evaluate(
-            """() => { const t = document.getElementById('tip');
+    def tip_state() -> _Tip:
+        return cast(
+            _Tip,
+            page.evaluate(
+                """() => { const t = document.getElementById('tip');
                  const r = t.getBoundingClientRect();
                  return {display: getComputedStyle(t).display, text: t.textContent,
                          left: r.left, top: r.top, right: r.right, bottom: r.bottom,
                          vw: innerWidth, vh: innerHeight}; }"""
+            ),
         )
 
     def highlighted() -> list[str]:
-        return page.evaluate(
-            "() => [...document.querySelectorAll('g.step.hover')].map(g => g.dataset.step)"
+        return cast(
+            "list[str]",
+            page.evaluate(
+                "() => [...document.querySelectorAll('g.step.hover')].map(g => g.dataset.step)"
+            ),
         )
 
-    def hover(x: float, y: float) -> dict:
+    def hover(x: float, y: float) -> _Tip:
         """Move the mouse off the chart, then to (x, y); the tip's state."""
         page.mouse.move(0, 0)
         page.mouse.move(x, y)
         return tip_state()
 
-    def step_of(element) -> str:
-        return page.evaluate(
-            "(el) => el.closest('g.step').dataset.step", element.element_handle()
+    def step_of(element: Locator) -> str:
+        return cast(
+            str,
+            page.evaluate(
+                "(el) => el.closest('g.step').dataset.step", element.element_handle()
+            ),
         )
 
-    def check_visible(tip: dict, what: str) -> bool:
+    def check_visible(tip: _Tip, what: str) -> bool:
         if tip["display"] == "none":
             fail(f"{what}: tip not shown")
             return False
@@ -109,7 +132,7 @@ def check_html(browser, path: Path, failures: list[str]) -> dict[str, int]:
         return True
 
     # Step names from the table: id -> name
-    names = dict(
+    names: dict[str, str] = dict(
         page.evaluate(
             "() => [...document.querySelectorAll('tbody tr')].map("
             "tr => [tr.cells[0].textContent, tr.cells[1].textContent])"
@@ -277,12 +300,12 @@ def check_html(browser, path: Path, failures: list[str]) -> dict[str, int]:
     return stats
 
 
-def check_svg(browser, path: Path, failures: list[str]) -> dict[str, int]:
+def check_svg(browser: Browser, path: Path, failures: list[str]) -> dict[str, int]:
     page = browser.new_page(viewport={"width": 1250, "height": 700})
     errors = _collect_errors(page)
     page.goto(path.resolve().as_uri())
     page.wait_for_load_state("load")
-    info = page.evaluate(
+    info: dict[str, Any] = page.evaluate(
         """() => { const r = document.documentElement;
              return {root: r.tagName, ns: r.namespaceURI,
                      bars: document.querySelectorAll('rect.seg').length,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 import trio
 
 import trio_steps as ts
 
-StepFn = Callable[[ts.StepContext], object]
+StepFn = Callable[[ts.StepContext], Awaitable[object]]
 
 
 def work(

@@ -5,6 +5,8 @@ Test names and docstrings cite the rule of docs/source/rules.rst they check.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import trio
 import trio.testing
@@ -119,7 +121,7 @@ async def test_r2_3_timeout_with_continue_on_error_is_converted(
 )
 async def test_continue_on_error_table(
     autojump_clock: trio.testing.MockClock,
-    steps: list[tuple[ts.Result, bool, object]],
+    steps: list[tuple[ts.Result, bool, Callable[[ts.Status], bool] | None]],
     expected: ts.Result,
 ) -> None:
     """GitHub's continue-on-error table (R2.3, R2.4, R3.2)."""
@@ -127,7 +129,7 @@ async def test_continue_on_error_table(
         [
             ts.Step(
                 work(1, fail=r is F), id=f"s{i}", continue_on_error=coe, condition=cond
-            )  # type: ignore[arg-type]
+            )
             for i, (r, coe, cond) in enumerate(steps)
         ]
     )

@@ -66,7 +66,7 @@ async def test_exceptions_of_child_tasks_and_chains(
     async def child() -> None:
         await trio.sleep(1)
         try:
-            {}["missing"]
+            {}["missing"]  # type: ignore[index]  # a KeyError on purpose
         except KeyError as exc:
             raise RuntimeError("child failed") from exc
 

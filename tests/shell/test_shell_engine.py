@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +97,7 @@ async def test_background_shell_outputs_invisible_until_wait_r5_1(
 ) -> None:
     seen: dict[str, object] = {}
 
-    def look(label: str) -> ts.StepFunction:
+    def look(label: str) -> Callable[[ts.StepContext], Awaitable[object]]:
         async def step(ctx: ts.StepContext) -> None:
             seen[label] = (ctx.steps.get("bg") is not None, ctx.env.get("BG_ENV"))
 
@@ -437,7 +437,7 @@ async def test_a_bad_job_env_leaves_no_runner_temp_r3_6(
     real_mkdtemp = tempfile.mkdtemp
 
     def recording_mkdtemp(*args: Any, **kwargs: Any) -> str:
-        directory = real_mkdtemp(*args, **kwargs)
+        directory: str = real_mkdtemp(*args, **kwargs)
         made.append(directory)
         return directory
 
