@@ -213,12 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="accept 'uses:' steps that 'run --skip-unsupported' would skip",
     )
 
-    try:
-        from ._trace import register  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        pass  # the trace tools are optional
-    else:
-        register(commands)
+    from ._trace import register
+
+    register(commands)
     return parser
 
 
