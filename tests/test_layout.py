@@ -35,7 +35,7 @@ MAY_IMPORT: Mapping[str, frozenset[str]] = {
     "_shell": frozenset({"model", "expressions"}),
     "_engine": frozenset({"model", "expressions", "_shell"}),
     "_workflow": frozenset({"model", "expressions", "_shell", "_engine"}),
-    "_trace": frozenset({"model"}),
+    "_trace": frozenset({"model", "expressions"}),
     "testing": frozenset({"model", "expressions"}),
     "_cli": frozenset(
         {"model", "expressions", "_shell", "_engine", "_workflow", "_trace"}
