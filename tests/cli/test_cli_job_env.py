@@ -25,7 +25,7 @@ def test_a_value_that_looks_like_an_expression_is_not_expanded_again(
     # "${{ ... }}" reaches the step as that text.
     path = workflow(
         HEAD + "    env:\n      T: ${{ vars.TEXT }}\n"
-        "    steps:\n      - id: show\n        run: echo \"[$T]\"\n"
+        '    steps:\n      - id: show\n        run: echo "[$T]"\n'
     )
     result = run_cli("run", str(path), "--var", "TEXT=${{ github.event_name }}")
     assert result.returncode == 0, result.stderr
