@@ -49,10 +49,6 @@ def shorten_error(text: str) -> str:
     )
 
 
-#: Streams a ``step-output`` event can name.
-STREAMS: Final = ("stdout", "stderr", "log")
-
-
 class StepFailed(Exception):
     """Raised by an executor when a step fails in a way it can explain.
 

@@ -21,7 +21,7 @@ TYPE_CHECKING = False
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Sequence
     from typing import IO, Final, TextIO
 
     from .._job import Job
@@ -213,12 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="accept 'uses:' steps that 'run --skip-unsupported' would skip",
     )
 
-    try:
-        from ._trace import register  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        pass  # the trace tools are optional
-    else:
-        register(commands)
+    from ._trace import register
+
+    register(commands)
     return parser
 
 
@@ -454,7 +451,7 @@ def _run_command(args: argparse.Namespace) -> int:
         )
     try:
         job = _configure(job, workflow, args)
-    except (JobDefinitionError, ValueError) as exc:
+    except JobDefinitionError as exc:
         print(f"trio-steps: {exc}", file=sys.stderr)
         return EXIT_INVALID
     unwritable = _check_outputs(args)
@@ -472,7 +469,14 @@ def _run_command(args: argparse.Namespace) -> int:
         and os.environ.get("TERM") != "dumb"
     )
     _collect_from_here()
-    return _run_job(job, args, use_color=use_color)
+    status = EXIT_INVALID
+    try:
+        status = _run_job(job, args, use_color=use_color)
+    except* JobDefinitionError as group:
+        # The job env did not expand (the engine's first act): nothing ran.
+        for error in group.exceptions:
+            print(f"trio-steps: {error}", file=sys.stderr)
+    return status
 
 
 def _check_outputs(args: argparse.Namespace) -> str | None:
@@ -530,13 +534,12 @@ def _configure(job: Job, workflow: LoadedWorkflow, args: argparse.Namespace) -> 
         workflow=workflow.name or workflow.file,
         job=_job_id(workflow, args.job),
     )
-    secrets = dict(args.secret)
-    variables = dict(args.var)
+    # The job env's ${{ }} are the engine's to expand, once, as the job
+    # starts: from these contexts.
     changes: dict[str, object] = {
         "github": github,
-        "secrets": secrets,
-        "vars": variables,
-        "env": _render_job_env(job.env, github, secrets, variables),
+        "secrets": dict(args.secret),
+        "vars": dict(args.var),
     }
     if args.max_background is not None:
         changes["max_background"] = args.max_background
@@ -545,43 +548,6 @@ def _configure(job: Job, workflow: LoadedWorkflow, args: argparse.Namespace) -> 
     if args.terminate_grace is not None:
         changes["terminate_grace"] = args.terminate_grace
     return job.evolve(**changes)
-
-
-def _render_job_env(
-    env: Mapping[str, str],
-    github: Mapping[str, str],
-    secrets: Mapping[str, str],
-    variables: Mapping[str, str],
-) -> dict[str, str]:
-    """Expand ``${{ }}`` in workflow and job env values before the run.
-
-    They may name only ``github``, ``secrets``, ``inputs`` and ``vars``
-    (checked at load time), all known before the first step.
-    """
-    if not any("${{" in value for value in env.values()):
-        return dict(env)
-    from ..expressions import compile_template
-
-    contexts: dict[str, object] = {
-        "github": dict(github),
-        "secrets": dict(secrets),
-        "vars": dict(variables),
-        "inputs": {},
-    }
-    names = tuple(contexts)
-    rendered: dict[str, str] = {}
-    for name, value in env.items():
-        if "${{" in value:
-            try:
-                value = compile_template(value, names=names).render(contexts)
-            except ValueError as exc:
-                # The message may quote a secret (``format(secrets.X)``).
-                from .._masking import Masker
-
-                message = Masker(secrets.values()).mask(str(exc))
-                raise ValueError(f"env {name}: {message}") from None
-        rendered[name] = value
-    return rendered
 
 
 def _terminating_signals() -> list[int]:

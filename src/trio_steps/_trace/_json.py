@@ -177,7 +177,6 @@ def _json_type(value: object) -> str:
 
 
 _NUMBER: Final = (int, float)
-_OPT_NUMBER: Final = (int, float, type(None))
 _OPT_STR: Final = (str, type(None))
 
 

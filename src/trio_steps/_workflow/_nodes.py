@@ -1,23 +1,19 @@
-"""Load a GitHub Actions workflow job as a :class:`Job` (rules §13, §7, §14).
+"""The YAML nodes of a workflow file, their positions, and its problems.
 
-The file is read with ruamel.yaml in YAML 1.2 round-trip mode, which keeps
-the line and column of every node (and reads ``on:`` as the string key
-``on``, not ``true``). Every rule is checked on the YAML nodes, so every
-problem carries a position; problems are collected, never stopped at the
-first, and raised together as one :class:`WorkflowError`.
+ruamel.yaml's round-trip nodes keep the 0-based line and column of every
+key, value and item; the helpers here read them (and a node's type and
+text) for the loaders. A :class:`Problem` is one message at a 1-based
+position; :class:`WorkflowError` carries every problem of a file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Final, TypeAlias
+from typing import Any, Final, TypeAlias
 
 import attrs
 
 from .._face import public
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["Problem", "WorkflowError"]
 

@@ -1,10 +1,7 @@
-"""Load a GitHub Actions workflow job as a :class:`Job` (rules §13, §7, §14).
+"""Reading workflow files and choosing a job: :func:`load_workflow`.
 
-The file is read with ruamel.yaml in YAML 1.2 round-trip mode, which keeps
-the line and column of every node (and reads ``on:`` as the string key
-``on``, not ``true``). Every rule is checked on the YAML nodes, so every
-problem carries a position; problems are collected, never stopped at the
-first, and raised together as one :class:`WorkflowError`.
+The file is read bounded (at most :data:`MAX_WORKFLOW_BYTES`) and without
+blocking on a FIFO, decoded as UTF-8, then loaded by ``_loader.py``.
 """
 
 from __future__ import annotations
@@ -14,13 +11,13 @@ from typing import TYPE_CHECKING, Final, TypeAlias
 
 from .._face import public
 from .._job import Job
-from ._loader import _Loader
+from ._loader import load
 from ._nodes import _STRING_NAME, Problem, WorkflowError
 
 if TYPE_CHECKING:
     from ._loader import LoadedWorkflow
 
-__all__ = ["load_workflow", "validate_workflow"]
+__all__ = ["load_workflow"]
 
 Source: TypeAlias = "str | os.PathLike[str]"
 
@@ -103,26 +100,7 @@ def read_workflow(source: Source, *, skip_unsupported: bool = False) -> LoadedWo
     file, text, problem = _read(source)
     if text is None:
         raise WorkflowError([problem] if problem is not None else [])
-    loader = _Loader(file, text, skip_unsupported=skip_unsupported)
-    root = loader.parse()
-    workflow = None if loader.problems else loader.workflow(root)
-    if loader.problems or workflow is None:
-        raise WorkflowError(loader.problems)
-    return workflow
-
-
-def validate_workflow(source: Source, *, skip_unsupported: bool = False) -> None:
-    """Check a workflow file, every job of it, without running anything.
-
-    Args:
-        source: A path to the workflow file, or its YAML text as a ``str``.
-        skip_unsupported: Accept unsupported ``uses:`` steps (they would be
-            skipped).
-
-    Raises:
-        WorkflowError: Listing every problem of the file.
-    """
-    read_workflow(source, skip_unsupported=skip_unsupported)
+    return load(file, text, skip_unsupported=skip_unsupported)
 
 
 def select_job(workflow: LoadedWorkflow, job: str | None) -> Job:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from ._api import CompiledExpression as CompiledExpression
 from ._api import compile as compile
-from ._api import compile_condition as compile_condition
 from ._api import evaluate as evaluate
 from ._api import to_string as to_string
 from ._errors import MAX_DEPTH as MAX_DEPTH
@@ -33,6 +32,7 @@ from ._errors import ExpressionError as ExpressionError
 from ._errors import LexingError as LexingError
 from ._errors import ParsingError as ParsingError
 from ._template import Template as Template
+from ._template import compile_condition as compile_condition
 from ._template import compile_template as compile_template
 from ._template import contains_expression as contains_expression
 from ._values import truthy as truthy

@@ -1,4 +1,4 @@
-"""Compiling and evaluating expressions and conditions."""
+"""Compiling and evaluating expressions."""
 
 from __future__ import annotations
 
@@ -11,13 +11,12 @@ from ._errors import MAX_EXPRESSION_LENGTH, ExpressionError, ParsingError
 from ._evaluator import compile_tree
 from ._lexer import tokenize
 from ._parser import parse
-from ._state import Function, State, new_state
-from ._values import FilteredArray, to_text, truthy
+from ._state import Function, new_state
+from ._values import FilteredArray, to_text
 
 __all__ = [
     "CompiledExpression",
     "compile",
-    "compile_condition",
     "evaluate",
     "names_key",
     "to_string",
@@ -189,61 +188,6 @@ def evaluate(expression: str, contexts: Mapping[str, object]) -> object:
     """
     names = [name for name in contexts if isinstance(name, str)]
     return compile(expression, names=names).evaluate(contexts)
-
-
-def compile_condition(text: str, *, names: Iterable[str]) -> CompiledExpression:
-    """Compile a step condition (an ``if:`` value).
-
-    The text may be wrapped in ``${{ }}`` as a whole. As in GitHub (rules
-    R3.5), a condition that calls none of ``success()``, ``failure()``,
-    ``always()`` and ``cancelled()`` means ``success() && (condition)``, and
-    an empty condition means ``success()``. Text that mixes ``${{ }}`` with
-    other text is, as in GitHub, the string the template produces (so it is
-    true whenever it is not empty). Test the result with :func:`truthy`.
-
-    Args:
-        text: The condition.
-        names: The context names it may use.
-
-    Returns:
-        The compiled condition; its ``source`` is the effective expression.
-
-    Raises:
-        LexingError: See :func:`compile`.
-        ParsingError: See :func:`compile`; also for an unclosed ``${{``.
-        TypeError: ``names`` is a single string.
-    """
-    return _compile_condition_cached(text, names_key(names))
-
-
-@functools.lru_cache(maxsize=_CACHE_SIZE)
-def _compile_condition_cached(text: str, names: frozenset[str]) -> CompiledExpression:
-    from ._template import condition_parts  # a cycle: templates compile expressions
-
-    stripped = text.strip()
-    if not stripped:
-        stripped = "success()"
-    source, function, functions = condition_parts(stripped, text, names)
-    if not functions.isdisjoint(_functions.STATUS_FUNCTIONS):
-        return CompiledExpression._create(source, names, function, functions)
-    return CompiledExpression._create(
-        f"success() && ({source})",
-        names,
-        _and_success(function),
-        functions | {"success"},
-    )
-
-
-def _and_success(condition: Function) -> Function:
-    success = _functions.build("success", [], None)
-
-    def success_and(state: State) -> object:
-        value = success(state)
-        if truthy(value):
-            return condition(state)
-        return value
-
-    return success_and
 
 
 def compiled_parts(expression: CompiledExpression) -> tuple[Function, frozenset[str]]:

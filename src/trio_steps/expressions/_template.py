@@ -8,7 +8,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import final
 
+from . import _functions
 from ._api import (
+    _CACHE_SIZE,
     CompiledExpression,
     compile,
     compiled_parts,
@@ -17,9 +19,15 @@ from ._api import (
 )
 from ._errors import ExpressionError, ParsingError
 from ._state import Function, State
-from ._values import to_string, to_text
+from ._values import to_string, to_text, truthy
 
-__all__ = ["Template", "compile_template", "condition_parts", "contains_expression"]
+__all__ = [
+    "Template",
+    "compile_condition",
+    "compile_template",
+    "condition_parts",
+    "contains_expression",
+]
 
 _OPEN = "${{"
 # Inside ${{ }}, a quote toggles "in a string"; "}}" outside one closes.
@@ -300,3 +308,56 @@ def _interpolation(parts: tuple[str | Function, ...]) -> Function:
         return "".join(out)
 
     return interpolate
+
+
+def compile_condition(text: str, *, names: Iterable[str]) -> CompiledExpression:
+    """Compile a step condition (an ``if:`` value).
+
+    The text may be wrapped in ``${{ }}`` as a whole. As in GitHub (rules
+    R3.5), a condition that calls none of ``success()``, ``failure()``,
+    ``always()`` and ``cancelled()`` means ``success() && (condition)``, and
+    an empty condition means ``success()``. Text that mixes ``${{ }}`` with
+    other text is, as in GitHub, the string the template produces (so it is
+    true whenever it is not empty). Test the result with :func:`truthy`.
+
+    Args:
+        text: The condition.
+        names: The context names it may use.
+
+    Returns:
+        The compiled condition; its ``source`` is the effective expression.
+
+    Raises:
+        LexingError: See :func:`compile`.
+        ParsingError: See :func:`compile`; also for an unclosed ``${{``.
+        TypeError: ``names`` is a single string.
+    """
+    return _compile_condition_cached(text, names_key(names))
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _compile_condition_cached(text: str, names: frozenset[str]) -> CompiledExpression:
+    stripped = text.strip()
+    if not stripped:
+        stripped = "success()"
+    source, function, functions = condition_parts(stripped, text, names)
+    if not functions.isdisjoint(_functions.STATUS_FUNCTIONS):
+        return CompiledExpression._create(source, names, function, functions)
+    return CompiledExpression._create(
+        f"success() && ({source})",
+        names,
+        _and_success(function),
+        functions | {"success"},
+    )
+
+
+def _and_success(condition: Function) -> Function:
+    success = _functions.build("success", [], None)
+
+    def success_and(state: State) -> object:
+        value = success(state)
+        if truthy(value):
+            return condition(state)
+        return value
+
+    return success_and
