@@ -1,8 +1,8 @@
-"""Job definitions: what the user asked for, validated (rules §7, §8).
+"""The job: its steps fitted together into the plan the engine runs (rules §7).
 
-Definitions are frozen attrs classes. A :class:`Step` checks its own fields
-when it is built; a :class:`Job` checks how the steps fit together and
-expands ``parallel`` groups into the flat plan the engine runs (R4.9).
+A :class:`Job` checks what no single step can (unique ids, references to
+earlier background steps, post steps) and expands ``parallel`` groups and
+the implicit wait-all into a flat tuple of :class:`PlannedStep` (R4.7, R4.9).
 """
 
 from __future__ import annotations

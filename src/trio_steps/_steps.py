@@ -1,8 +1,10 @@
-"""Job definitions: what the user asked for, validated (rules §7, §8).
+"""Step definitions: what one step asks for, validated when it is built.
 
-Definitions are frozen attrs classes. A :class:`Step` checks its own fields
-when it is built; a :class:`Job` checks how the steps fit together and
-expands ``parallel`` groups into the flat plan the engine runs (R4.9).
+:class:`Step`, :class:`Wait`, :class:`WaitAll`, :class:`Cancel` and
+:class:`Parallel` are frozen attrs classes that check their own fields
+(rules §7, §8); :class:`StepKind` names the kinds of steps and
+:data:`CONTROL_KINDS` the control steps. How steps fit together is the
+job's business (:mod:`trio_steps._job`).
 """
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""trio_steps._cli: see the modules inside."""
+"""The ``trio-steps`` command: composes the public functions of the package."""

@@ -1,13 +1,9 @@
-"""The ``trio-steps`` command: run or validate a workflow job (rules §13).
+"""What ``trio-steps run`` prints while a job runs and when it ends.
 
-Start-up time matters (``trio-steps --version`` must be quick), so this
-module imports only the standard library at the top: Trio, rich,
-ruamel.yaml and the engine are imported inside the functions that need
-them.
-
-Exit codes: 0 the job succeeded (or every file is valid), 1 the job failed,
-2 invalid input (nothing ran), 130 the job was cancelled (Ctrl-C or its
-timeout).
+On a terminal each concurrent step gets its own colour and a status line
+lists the background steps (``rich``); piped, lines are plain and stable.
+Every name and line is masked first (``docs/source/cli.rst``, "What is
+masked"); the summary table and the closing line follow the job.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
-"""The shell executor: how a step whose ``run`` is a string runs (rules §12).
+"""Processes of shell steps: spawning, process groups, and the guardian.
 
-:func:`run_shell` writes the script to a fresh per-step directory, starts the
-shell in its own session (so its process group is its own), streams stdout
-and stderr line by line to the :class:`~trio_steps._context.StepRun`,
-handles workflow commands, stops the group with the SIGINT → SIGTERM →
-SIGKILL ladder when the step is cancelled (R6.3), and applies the file
-commands when the process has ended (also after a cancel, R5.3).
+:class:`_Child` starts one shell in its own session (``posix_spawn`` where it
+can, :class:`subprocess.Popen` otherwise) and waits for its exit on a pidfd;
+:func:`group_alive` tells whether anything of a process group is left. The
+runner-side end of the guardian (:data:`GUARDIAN`, see
+:mod:`trio_steps._shell._guardian`) learns every process group and tracking
+id, so that a ``SIGKILL`` of the runner still ends the steps (rules §12 and
+``docs/source/shell.rst``, "What outlives a job").
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
-"""The shell executor: how a step whose ``run`` is a string runs (rules §12).
+"""Which program runs a shell step: ``shell:`` to an argument list (rules §12).
 
-:func:`run_shell` writes the script to a fresh per-step directory, starts the
-shell in its own session (so its process group is its own), streams stdout
-and stderr line by line to the :class:`~trio_steps._context.StepRun`,
-handles workflow commands, stops the group with the SIGINT → SIGTERM →
-SIGKILL ladder when the step is cancelled (R6.3), and applies the file
-commands when the process has ended (also after a cancel, R5.3).
+GitHub's defaults: ``bash -e {0}`` without ``shell:`` (``sh -e {0}`` where
+there is no bash), ``bash --noprofile --norc -eo pipefail {0}`` for an
+explicit ``shell: bash``, ``python`` for ``shell: python``, and a custom
+template containing ``{0}``. Answers are cached per search path.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
-"""The shell executor: how a step whose ``run`` is a string runs (rules §12).
+"""Where shell steps run and what they leave: directories and per-step files.
 
-:func:`run_shell` writes the script to a fresh per-step directory, starts the
-shell in its own session (so its process group is its own), streams stdout
-and stderr line by line to the :class:`~trio_steps._context.StepRun`,
-handles workflow commands, stops the group with the SIGINT → SIGTERM →
-SIGKILL ladder when the step is cancelled (R6.3), and applies the file
-commands when the process has ended (also after a cancel, R5.3).
+Each step gets a private directory (in ``/dev/shm`` where it is writable)
+holding its script and its ``GITHUB_OUTPUT``, ``GITHUB_ENV``,
+``GITHUB_PATH``, ``GITHUB_STATE`` and ``GITHUB_STEP_SUMMARY`` files; a clean
+one is reused within a job. :class:`ShellJob` is what a job's shell steps
+share: the reusable directories, the job's ``RUNNER_TRACKING_ID`` and the
+sweep of its processes at the end. File-command files are size-checked
+before they are read (``FILE_COMMAND_LIMIT``, ``SUMMARY_LIMIT``).
 """
 
 from __future__ import annotations

@@ -1,1 +1,4 @@
-"""trio_steps._trace: see the modules inside."""
+"""Reading and writing what a job did: traces, timelines and statistics.
+
+Reads the model's reports and events only; it never runs a job.
+"""

@@ -1,16 +1,8 @@
-"""Trace files: a job's events and report as JSON Lines or Chrome trace events.
+"""Chrome trace events (the Trace Event Format), which open in Perfetto.
 
-Two formats carry the same content (see ``docs/source/traces.rst``):
-
-* **JSON Lines** (``.jsonl``): a header line, one line per :class:`Event`,
-  and a final line with the report's steps and result. :class:`TraceWriter`
-  writes the same format while the job runs.
-* **Chrome trace events** (``.json``): a ``traceEvents`` object that opens in
-  Perfetto and ``chrome://tracing``, with the JSON Lines content embedded
-  under the ``trio_steps`` key so that :func:`load_trace` can read it back.
-
-Both read back with :func:`load_trace` into a :class:`JobReport` equal to the
-one written.
+One track per step, slots as counters, the report itself kept under
+``CHROME_KEY`` so that :func:`~trio_steps.load_trace` reads the file back
+exactly.
 """
 
 from __future__ import annotations

@@ -1,16 +1,8 @@
-"""Trace files: a job's events and report as JSON Lines or Chrome trace events.
+"""Reading trace files back into a :class:`~trio_steps.JobReport`.
 
-Two formats carry the same content (see ``docs/source/traces.rst``):
-
-* **JSON Lines** (``.jsonl``): a header line, one line per :class:`Event`,
-  and a final line with the report's steps and result. :class:`TraceWriter`
-  writes the same format while the job runs.
-* **Chrome trace events** (``.json``): a ``traceEvents`` object that opens in
-  Perfetto and ``chrome://tracing``, with the JSON Lines content embedded
-  under the ``trio_steps`` key so that :func:`load_trace` can read it back.
-
-Both read back with :func:`load_trace` into a :class:`JobReport` equal to the
-one written.
+:func:`load_trace` reads either format (JSON Lines or Chrome trace events),
+within fixed bounds (size, nesting, finite numbers; ``docs/source/limits.rst``),
+and rebuilds the report from the events when a live trace has no report.
 """
 
 from __future__ import annotations

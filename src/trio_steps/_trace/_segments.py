@@ -1,16 +1,8 @@
-"""Trace files: a job's events and report as JSON Lines or Chrome trace events.
+"""A step's row in time: the segments shared by the timeline and the Chrome trace.
 
-Two formats carry the same content (see ``docs/source/traces.rst``):
-
-* **JSON Lines** (``.jsonl``): a header line, one line per :class:`Event`,
-  and a final line with the report's steps and result. :class:`TraceWriter`
-  writes the same format while the job runs.
-* **Chrome trace events** (``.json``): a ``traceEvents`` object that opens in
-  Perfetto and ``chrome://tracing``, with the JSON Lines content embedded
-  under the ``trio_steps`` key so that :func:`load_trace` can read it back.
-
-Both read back with :func:`load_trace` into a :class:`JobReport` equal to the
-one written.
+A background step is queued, then runs; a stopped step has a stopping
+segment; :func:`step_segments` cuts a :class:`~trio_steps.StepReport` into
+those pieces and :func:`stop_times` finds when each stop was asked for.
 """
 
 from __future__ import annotations

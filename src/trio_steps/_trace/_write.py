@@ -1,16 +1,9 @@
-"""Trace files: a job's events and report as JSON Lines or Chrome trace events.
+"""Writing trace files: after the job (:func:`write_trace`) or while it runs.
 
-Two formats carry the same content (see ``docs/source/traces.rst``):
-
-* **JSON Lines** (``.jsonl``): a header line, one line per :class:`Event`,
-  and a final line with the report's steps and result. :class:`TraceWriter`
-  writes the same format while the job runs.
-* **Chrome trace events** (``.json``): a ``traceEvents`` object that opens in
-  Perfetto and ``chrome://tracing``, with the JSON Lines content embedded
-  under the ``trio_steps`` key so that :func:`load_trace` can read it back.
-
-Both read back with :func:`load_trace` into a :class:`JobReport` equal to the
-one written.
+:func:`write_trace` picks the format by the suffix (``.jsonl`` JSON Lines,
+``.json`` Chrome trace events); :class:`TraceWriter` is an ``on_event``
+subscriber that writes JSON Lines as the job goes, so a trace survives a
+crash of the process.
 """
 
 from __future__ import annotations
