@@ -283,4 +283,4 @@ class _Record:
         self.engine._emit(EventKind.GRACE_EXPIRED, self.plan.id, (("grace", which),))
 
     def add_mask(self, value: str) -> None:
-        self.engine._add_mask(value)
+        self.engine._recorder.masker.add(value)

@@ -16,9 +16,7 @@ import math
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, final
 
@@ -26,15 +24,13 @@ import trio
 
 from .._context import StepFailed, StepRun, shorten_error
 from .._errors import JobDefinitionError
-from .._events import Event, EventKind, EventLog, EventRecord, event_from_record
+from .._events import Event, EventKind
 from .._face import public
 from .._job import Job
 from .._masking import Masker
 from .._results import (
-    CaseInsensitiveMapping,
     JobReport,
     Result,
-    StepReport,
     merge_results,
 )
 from .._shell._execution import run_shell
@@ -43,16 +39,7 @@ from .._status import CONTEXT_NAMES, Status, StepsView, success
 from .._steps import Step, StepKind, parse_duration
 from ._contexts import _default_github, _has_expressions, _runner_context, _step_context
 from ._python_step import run_python
-from ._recorder import (
-    _EVENT_CHUNK,
-    _FINISHED,
-    _KIND_TEXT,
-    _STARTED,
-    JobTails,
-    LogEntry,
-    _masked_record,
-    _output_record,
-)
+from ._recorder import _FINISHED, _STARTED, Recorder
 from ._records import _NO_OUTPUTS, _Reason, _Record, _State
 from ._slots import Slots
 from ._timekeeper import Timekeeper, Timer
@@ -128,9 +115,6 @@ class JobRunner:
         if not isinstance(job, Job):
             raise JobDefinitionError(f"JobRunner needs a Job, not {type(job).__name__}")
         self.job = job
-        self._on_event = on_event
-        self._on_event_error: Exception | None = None
-        self._log_dir = Path(log_dir) if log_dir is not None else None
         # Times and publication numbers of the records (see _Moment).
         self._moments = array.array("d", [math.nan]) * (3 * len(job.plan))
         self._published_seqs = array.array("q", bytes(8 * len(job.plan)))
@@ -140,14 +124,8 @@ class JobRunner:
         }
         self._main_records = [r for r in self._records if not r.plan.post]
         self._post_records = [r for r in self._records if r.plan.post]
-        # Events as flat tuples: the newest in ``_events``, older ones sealed
-        # into tuples of _EVENT_CHUNK (see _emit).
-        self._events: list[EventRecord] = []
-        self._sealed: list[tuple[EventRecord, ...]] = []
-        self._output_seq = 0
         # The abandoned step whose task ended after every step finished.
         self._ran_past: str | None = None
-        self._tails = JobTails()
         self._result: Result | None = None
         self._job_cancelled = False
         self._hard_stopped = False
@@ -173,10 +151,15 @@ class JobRunner:
         self._env_proxy_of: Mapping[str, str] | None = None
         self._env_proxy: Mapping[str, str] = MappingProxyType({})
         self._path: tuple[str, ...] = ()
-        self._masker = Masker(job.secrets.values())
-        # Events recorded while the masker had only the job's secrets need
-        # no second pass when the report is built (see _all_events).
-        self._masker_version = self._masker.version
+        self._recorder = recorder = Recorder(
+            self._records,
+            Masker(job.secrets.values()),
+            on_event=on_event,
+            log_dir=log_dir,
+        )
+        # Bound once: every event and every log line goes through these.
+        self._emit = recorder.emit
+        self._output = recorder.output
         self._slots: Slots[_Record] = Slots(job.max_background, self._start_background)
         self._launched: list[_Record] = []
         self._active: dict[_Record, None] = {}  # background: queued or running
@@ -191,7 +174,7 @@ class JobRunner:
         self._workspace = job.workspace or os.getcwd()
         self._github: dict[str, object] | None = None
         # The Trio clock's reading, bound once (read for every event).
-        self._now: Callable[[], float] = trio.current_time
+        self._now: Callable[[], float] = recorder.now
         self._runner_temp: str | None = None
         self._runner: Mapping[str, object] | None = None
         # The ``steps`` context of every step published so far, once needed.
@@ -218,7 +201,7 @@ class JobRunner:
         if self._started:
             raise RuntimeError("a JobRunner runs its job once")
         self._started = True
-        self._now = trio.lowlevel.current_clock().current_time
+        self._now = self._recorder.now = trio.lowlevel.current_clock().current_time
         try:
             if self._expressions:
                 from ..expressions._hashfiles import (
@@ -249,8 +232,8 @@ class JobRunner:
                 raise
         if self._fatal is not None:
             raise self._fatal
-        if self._on_event_error is not None:
-            raise self._on_event_error
+        if self._recorder.on_event_error is not None:
+            raise self._recorder.on_event_error
         return self.report
 
     def cancel(self) -> None:
@@ -268,205 +251,12 @@ class JobRunner:
     @property
     def report(self) -> JobReport:
         """The report so far; final once :meth:`run` has returned."""
-        if self._finished:
-            # Final: step reports are made when read (they no longer change).
-            steps = CaseInsensitiveMapping.lazy(
-                {r.plan.id: r for r in self._records}, self._step_report
-            )
-        else:
-            steps = CaseInsensitiveMapping(
-                {r.plan.id: self._step_report(r) for r in self._records}
-            )
-        masker = self._masker
-        env: Mapping[str, str] = self._env
-        path = self._path
-        if masker:
-            # A report never holds a secret (docs/source/cli.rst): the steps
-            # got the real values, the report gets them masked.
-            env = {name: masker.mask(value) for name, value in env.items()}
-            path = tuple(map(masker.mask, path))
-        return JobReport(
+        return self._recorder.report(
             result=self._result if self._result is not None else Result.SUCCEEDED,
-            steps=steps,
-            events=self._all_events(),
-            env=env,
-            path=path,
+            env=self._env,
+            path=self._path,
             finished=self._finished,
         )
-
-    # ------------------------------------------------------------- reports
-
-    def _step_report(self, r: _Record) -> StepReport:
-        outputs: Mapping[str, str]
-        if r.outputs is not None:
-            outputs = r.outputs
-        elif r.run is not None:
-            outputs = dict(r.run.outputs)
-        elif r.produced is not None:
-            outputs = r.produced[0]
-        else:
-            outputs = {}
-        masker = self._masker
-        name, error = r.name, r.error
-        log = r.log.lines() if r.log is not None else ()
-        if masker:
-            # Masked again with the values known now: a value added by
-            # ``::add-mask::`` after a line was recorded is masked here too.
-            mask = masker.mask
-            name = mask(name)
-            outputs = {key: mask(value) for key, value in outputs.items()}
-            if error is not None:
-                error = mask(error)
-            if self._masker_version != masker.version:
-                log = tuple(map(mask, log))
-        return StepReport(
-            id=r.plan.id,
-            name=name,
-            kind=r.plan.kind,
-            background=r.plan.background,
-            group=r.plan.group,
-            outcome=r.outcome,
-            conclusion=r.conclusion,
-            outputs=outputs,
-            log=log,
-            log_dropped=r.log.dropped if r.log is not None else 0,
-            queued_at=r.queued_at,
-            started_at=r.started_at,
-            finished_at=r.finished_at,
-            completed_by=r.completed_by,
-            explicitly_canceled=r.explicitly_canceled,
-            timed_out=r.timed_out,
-            abandoned=r.abandoned,
-            exit_code=r.exit_code,
-            error=error,
-        )
-
-    def _all_events(self) -> EventLog:
-        """Every kept event in order: output tails merged back in place."""
-        tails: list[tuple[LogEntry, str]] = [
-            (entry, r.plan.id)
-            for r in self._records
-            if r.log is not None
-            for entry in r.log.entries
-        ]
-        events = [event for chunk in self._sealed for event in chunk]
-        events += self._events
-        masker = self._masker
-        if self._masker_version != masker.version:
-            # Values added while the job ran are masked in the earlier events
-            # too, so that a trace of the job can be shared.
-            events = [_masked_record(event, masker) for event in events]
-            tails = [
-                ((b, n, t, w, masker.mask(line), stream), step_id)
-                for (b, n, t, w, line, stream), step_id in tails
-            ]
-        if not tails:
-            return EventLog(events)
-        tails.sort(key=lambda tail: (tail[0][0], tail[0][1]))
-        merged: list[EventRecord] = []
-        position = 0
-        for (before, _, now, wall, line, stream), step_id in tails:
-            if before > position:
-                merged.extend(events[position:before])
-                position = before
-            merged.append(_output_record(step_id, now, wall, line, stream))
-        merged.extend(events[position:])
-        return EventLog(merged)
-
-    # -------------------------------------------------------------- events
-
-    def _emit(self, kind: EventKind, step_id: str | None, data: _Data = ()) -> None:
-        # A plain str keeps the tuple free of tracked objects.
-        event: EventRecord = (_KIND_TEXT[kind], step_id, self._now(), time.time(), data)
-        events = self._events
-        events.append(event)
-        if len(events) >= _EVENT_CHUNK:
-            # A full collection visits every item of a list, but never looks
-            # inside a tuple of untracked tuples: sealed chunks keep a big
-            # job's events out of the collector's way.
-            self._sealed.append(tuple(events))
-            events.clear()
-        if self._on_event is not None:
-            self._deliver(event)
-
-    def _event_count(self) -> int:
-        return len(self._sealed) * _EVENT_CHUNK + len(self._events)
-
-    def _deliver(self, record: EventRecord) -> None:
-        assert self._on_event is not None
-        try:
-            self._on_event(event_from_record(record))
-        except Exception as exc:
-            self._on_event_error = exc
-            self._on_event = None
-
-    def _output(self, r: _Record, line: str, stream: str) -> None:
-        line = self._mask(line)
-        now, wall = self._now(), time.time()
-        log = r.log
-        if log is None:
-            log = r.log = self._tails.new()
-        self._output_seq += 1
-        self._tails.add(
-            log, (self._event_count(), self._output_seq, now, wall, line, stream)
-        )
-        if self._on_event is not None:
-            self._deliver(_output_record(r.plan.id, now, wall, line, stream))
-        if self._log_dir is not None:  # after: a failure line comes next
-            self._write_log_file(r, line)
-
-    def _log(self, r: _Record, line: str) -> None:
-        self._output(r, line, "log")
-
-    def _write_log_file(self, r: _Record, line: str) -> None:
-        assert self._log_dir is not None
-        try:
-            if r.log_file is None:
-                self._log_dir.mkdir(parents=True, exist_ok=True)
-                r.log_file = open(  # noqa: SIM115 - closed when the step ends
-                    self._log_dir / f"{r.plan.id}.log",
-                    "a",
-                    encoding="utf-8",
-                    errors="backslashreplace",
-                )
-            r.log_file.write(line + "\n")
-        except OSError as exc:
-            self._log_files_failed(r, exc)
-
-    def _close_log_file(self, r: _Record, *, report: bool = True) -> None:
-        log_file = r.log_file
-        if log_file is None:
-            return
-        r.log_file = None
-        try:
-            log_file.close()  # closes the file even when the flush fails
-        except OSError as exc:
-            if report:
-                self._log_files_failed(r, exc)
-
-    def _log_files_failed(self, r: _Record, exc: OSError) -> None:
-        """Stop writing log files after the first failure; the job goes on.
-
-        A full disk, a removed or read-only folder: the step's log line says
-        so once, and the events (and so the trace) keep every line.
-        """
-        log_dir = self._log_dir
-        if log_dir is None:
-            return
-        self._log_dir = None
-        for other in self._records:
-            self._close_log_file(other, report=False)
-        self._log(
-            r,
-            f"Cannot write the log file {log_dir / f'{r.plan.id}.log'}: "
-            f"{exc.strerror or exc}; no more logs are written to {log_dir}",
-        )
-
-    def _add_mask(self, value: str) -> None:
-        self._masker.add(value)
-
-    def _mask(self, text: str) -> str:
-        return self._masker.mask(text)
 
     def mask(self, text: str) -> str:
         """Mask the job's secrets and ``::add-mask::`` values in ``text``.
@@ -481,7 +271,7 @@ class JobRunner:
         Returns:
             ``text`` with every masked value replaced by ``***``.
         """
-        return self._masker.mask(text)
+        return self._recorder.masker.mask(text)
 
     # ---------------------------------------------------------- the engine
 
@@ -533,7 +323,7 @@ class JobRunner:
 
     def _job_name(self) -> str | None:
         name = self.job.name
-        return name if name is None else self._mask(name)
+        return name if name is None else self._recorder.masker.mask(name)
 
     def _runner_context(self) -> Mapping[str, object]:
         """The job's ``runner`` context: ``runner.temp`` is its ``RUNNER_TEMP``."""
@@ -568,7 +358,7 @@ class JobRunner:
         for r in self._records:
             if r.state is _State.WAITING:
                 self._skip(r, reason="not reached")
-            self._close_log_file(r, report=False)
+            self._recorder.close_log_file(r, report=False)
         self._finished = True
         result = self._result if self._result is not None else Result.SUCCEEDED
         data: _Data = (("result", result.name),)
@@ -710,7 +500,7 @@ class JobRunner:
         script = expand(step.run) if isinstance(step.run, str) else None
         name = expand(step.name)
         if name is not None:
-            r.name = self._mask(name)
+            r.name = self._recorder.masker.mask(name)
         if step.timeout_template is not None:
             rendered = expand(step.timeout_template)
             assert rendered is not None
@@ -755,7 +545,9 @@ class JobRunner:
                         contexts
                     )
                 except ExpressionError as exc:
-                    problems.append(f"job env {key!r}: {self._mask(str(exc))}")
+                    problems.append(
+                        f"job env {key!r}: {self._recorder.masker.mask(str(exc))}"
+                    )
             expanded[key] = value
         if problems:
             raise JobDefinitionError(problems)
@@ -893,7 +685,7 @@ class JobRunner:
             terminate_grace=self.job.terminate_grace,
             runner_temp=self._runner_temp_dir() if script is not None else None,
             shell_job=self._shell_job() if script is not None else None,
-            masker=self._masker,
+            masker=self._recorder.masker,
         )
         if r.timeout is not None:  # R4.3: counted from the start
             r.timer = self._timekeeper.at(
@@ -987,14 +779,11 @@ class JobRunner:
             r.run = None
         r.outcome = outcome
         if error is not None:
-            masked = self._mask(error)
+            masked = self._recorder.masker.mask(error)
             r.error = shorten_error(masked)
             if r.plan.kind == StepKind.RUN:
-                self._log(r, masked)
-        # Closed (and flushed) now: a write failure is still this step's line.
-        self._close_log_file(r)
-        if r.log is not None:
-            r.log.freeze()
+                self._recorder.log(r, masked)
+        self._recorder.step_done(r)
         rare = r.rare  # None for most steps: nothing rare to report
         coe = r.plan.continue_on_error if rare is None else rare.coe
         r.conclusion = Result.SUCCEEDED if outcome is Result.FAILED and coe else outcome
@@ -1043,9 +832,9 @@ class JobRunner:
         """R3.4/R3.6: FAILED at once, not run or launched; so is the job."""
         r.state = _State.DONE
         r.outcome = r.conclusion = Result.FAILED
-        masked = self._mask(message)
+        masked = self._recorder.masker.mask(message)
         r.error = shorten_error(masked)
-        self._log(r, masked)
+        self._recorder.log(r, masked)
         assert r.log is not None
         r.log.freeze()
         self._emit(
@@ -1223,9 +1012,9 @@ class JobRunner:
         else:
             targets = [t for t in self._launched if t.completed_by is None]
         if targets:
-            self._log(r, "Waiting for: " + ", ".join(t.name for t in targets))
+            self._recorder.log(r, "Waiting for: " + ", ".join(t.name for t in targets))
         else:
-            self._log(r, "Nothing left to wait for")
+            self._recorder.log(r, "Nothing left to wait for")
         await self._wait_for(targets)
         outcome: Result | None = None
         for t in targets:
@@ -1241,7 +1030,7 @@ class JobRunner:
                 self._flush(t, r.plan.id, by)
         for t in targets:
             assert t.conclusion is not None
-            self._log(r, f"{t.name}: {t.conclusion.github}")
+            self._recorder.log(r, f"{t.name}: {t.conclusion.github}")
         self._finish(r, outcome if outcome is not None else Result.SUCCEEDED)
         if r.conclusion is Result.FAILED:
             self._merge_job(Result.FAILED)
@@ -1250,7 +1039,7 @@ class JobRunner:
         """R4.6: mark, stop, wait, flush; always SUCCEEDED."""
         self._control_begin(r)
         targets = self._targets(r)
-        self._log(r, "Cancelling: " + ", ".join(t.name for t in targets))
+        self._recorder.log(r, "Cancelling: " + ", ".join(t.name for t in targets))
         for t in targets:
             t.explicitly_canceled = True
         # Stopping is a decision (timing.rst), registered at this turn and
@@ -1273,7 +1062,7 @@ class JobRunner:
                 self._flush(t, r.plan.id, by)
         for t in targets:
             assert t.conclusion is not None
-            self._log(r, f"{t.name}: {t.conclusion.github}")
+            self._recorder.log(r, f"{t.name}: {t.conclusion.github}")
         self._finish(r, Result.SUCCEEDED)
 
     async def _end_of_main(self) -> None:
