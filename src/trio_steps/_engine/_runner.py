@@ -14,10 +14,7 @@ from __future__ import annotations
 import array
 import math
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
-from types import MappingProxyType
 from typing import TYPE_CHECKING, final
 
 import trio
@@ -35,12 +32,12 @@ from .._results import (
 )
 from .._shell._execution import run_shell
 from .._shell._workspace import ShellJob
-from .._status import CONTEXT_NAMES, Status, StepsView, success
-from .._steps import Step, StepKind, parse_duration
-from ._contexts import _default_github, _has_expressions, _runner_context, _step_context
+from .._status import Status, StepsView
+from .._steps import StepKind
+from ._contexts import Fields, JobContexts
 from ._python_step import run_python
 from ._recorder import _FINISHED, _STARTED, Recorder
-from ._records import _NO_OUTPUTS, _Reason, _Record, _State
+from ._records import _Reason, _Record, _State
 from ._slots import Slots
 from ._timekeeper import Timekeeper, Timer
 
@@ -51,8 +48,6 @@ if TYPE_CHECKING:
 
 __all__ = ["JobRunner", "run_job"]
 _SUCCESS = (None, Result.SUCCEEDED, Result.SUCCEEDED_WITH_ISSUES)
-#: A step's expanded fields: env, script, working directory, shell.
-_Fields = tuple[Mapping[str, str], str | None, str | None, str | None]
 
 
 def _describe_exception(exc: BaseException) -> str:
@@ -130,27 +125,10 @@ class JobRunner:
         self._job_cancelled = False
         self._hard_stopped = False
         self._cancel_early = False
-        #: hashFiles() results of the latest turn (for R6.1's re-evaluation),
-        #: and the scope of a hashFiles() being computed, if any.
-        self._hashes: dict[HashKey, str | Fault] = {}
-        self._hashing: trio.CancelScope | None = None
-        self._expressions = _has_expressions(job)
-        if self._expressions:
-            from . import _hashing  # noqa: F401 - loaded now, not in the loop
         self._started = False
         self._finished = False
         self._finished_event = trio.Event()
         self._fatal: BaseException | None = None
-        # What later steps see (R4.1, R5.2): published views by folded id
-        # with their publication number, the job env (copied on write once a
-        # launched step holds it) and the job path.
-        self._published: dict[str, _Record] = {}
-        self._publications = 0
-        self._env: dict[str, str] = dict(job.env)
-        self._env_shared = False
-        self._env_proxy_of: Mapping[str, str] | None = None
-        self._env_proxy: Mapping[str, str] = MappingProxyType({})
-        self._path: tuple[str, ...] = ()
         self._recorder = recorder = Recorder(
             self._records,
             Masker(job.secrets.values()),
@@ -160,6 +138,9 @@ class JobRunner:
         # Bound once: every event and every log line goes through these.
         self._emit = recorder.emit
         self._output = recorder.output
+        self._workspace = job.workspace or os.getcwd()
+        # What later steps see (R4.1, R5.2), and what expressions see.
+        self._contexts = JobContexts(job, self._workspace, recorder.masker)
         self._slots: Slots[_Record] = Slots(job.max_background, self._start_background)
         self._launched: list[_Record] = []
         self._active: dict[_Record, None] = {}  # background: queued or running
@@ -171,14 +152,8 @@ class JobRunner:
         self._job_timer: Timer | None = None
         self._nursery: trio.Nursery | None = None
         self._main_scope: trio.CancelScope | None = None
-        self._workspace = job.workspace or os.getcwd()
-        self._github: dict[str, object] | None = None
         # The Trio clock's reading, bound once (read for every event).
         self._now: Callable[[], float] = recorder.now
-        self._runner_temp: str | None = None
-        self._runner: Mapping[str, object] | None = None
-        # The ``steps`` context of every step published so far, once needed.
-        self._steps_context: dict[str, object] | None = None
         self._shell_state: ShellJob | None = None
 
     # ------------------------------------------------------------------ API
@@ -203,23 +178,9 @@ class JobRunner:
         self._started = True
         self._now = self._recorder.now = trio.lowlevel.current_clock().current_time
         try:
-            if self._expressions:
-                from ..expressions._hashfiles import (
-                    HashFilesPending,
-                    deferred_hash_files,
-                )
-
-                hashes: dict[HashKey, str | Fault] = {}
-                while True:
-                    try:
-                        with deferred_hash_files(hashes):
-                            self._expand_job_env()
-                    except HashFilesPending as pending:
-                        await self._hash_files(pending.key, hashes)
-                    else:
-                        break
+            await self._contexts.expand_job_env()
         except BaseException:
-            self._remove_runner_temp()  # nothing ran: nothing is left
+            self._contexts.remove_runner_temp()  # nothing ran: nothing is left
             raise
         async with trio.open_nursery() as outer:
             outer.start_soon(self._engine)
@@ -253,8 +214,8 @@ class JobRunner:
         """The report so far; final once :meth:`run` has returned."""
         return self._recorder.report(
             result=self._result if self._result is not None else Result.SUCCEEDED,
-            env=self._env,
-            path=self._path,
+            env=self._contexts.env,
+            path=self._contexts.path,
             finished=self._finished,
         )
 
@@ -325,36 +286,16 @@ class JobRunner:
         name = self.job.name
         return name if name is None else self._recorder.masker.mask(name)
 
-    def _runner_context(self) -> Mapping[str, object]:
-        """The job's ``runner`` context: ``runner.temp`` is its ``RUNNER_TEMP``."""
-        if self._runner is None:
-            self._runner = _runner_context(self._runner_temp_dir())
-        return self._runner
-
-    def _runner_temp_dir(self) -> str:
-        """The job's ``RUNNER_TEMP``: made on first use, removed at the end."""
-        if self._runner_temp is None:
-            # The pid in the name: see _guardian.remove_owned_directories.
-            self._runner_temp = tempfile.mkdtemp(
-                prefix=f"trio-steps-runner-{os.getpid()}-"
-            )
-        return self._runner_temp
-
     def _shell_job(self) -> ShellJob:
         """What the job's shell steps share (closed when the job ends)."""
         if self._shell_state is None:
             self._shell_state = ShellJob()
         return self._shell_state
 
-    def _remove_runner_temp(self) -> None:
-        if self._runner_temp is not None:
-            shutil.rmtree(self._runner_temp, ignore_errors=True)
-            self._runner_temp = None
-
     def _finish_job(self) -> None:
         if self._shell_state is not None:
             self._shell_state.close()
-        self._remove_runner_temp()
+        self._contexts.remove_runner_temp()
         for r in self._records:
             if r.state is _State.WAITING:
                 self._skip(r, reason="not reached")
@@ -396,169 +337,18 @@ class JobRunner:
     # ------------------------------------------------------- job status
 
     def _status(self, env: Mapping[str, str]) -> Status:
-        return Status(
-            job_status=self._result if self._result is not None else Result.SUCCEEDED,
-            steps=StepsView(self._published, self._publications),
-            env=env,
-        )
+        return self._contexts.status(self._result, env)
 
     def _merge_job(self, coming: Result) -> None:
         self._result = merge_results(self._result, coming)
-
-    # ------------------------------------------------------- conditions
-
-    def _condition_holds(self, r: _Record, status: Status) -> bool:
-        """Evaluate the step's condition (R3.1–R3.5); may raise."""
-        step = r.plan.step
-        assert step is not None
-        condition = step.condition
-        if condition is None:
-            return True if r.plan.post else success(status)
-        if isinstance(condition, str):
-            assert step.compiled_condition is not None
-            from ..expressions import truthy
-
-            value = step.compiled_condition.evaluate(self._contexts(status, status.env))
-            return truthy(value)
-        return bool(condition(status))
-
-    def _contexts(self, status: Status, env: Mapping[str, str]) -> dict[str, object]:
-        if self._github is None:
-            self._github = _default_github(self.job, self._workspace)
-        # The steps published so far: built in full once, then _publish adds
-        # each step as it is published (a view of an older publication, which
-        # the engine never asks for, is built in full).
-        upto = status.steps.upto if isinstance(status.steps, StepsView) else -1
-        steps = self._steps_context
-        if steps is None or len(steps) != upto:
-            steps = {}
-            for id in status.steps:
-                view = status.steps[id]
-                steps[id] = _step_context(view.outputs, view.outcome, view.conclusion)
-            if upto == self._publications:
-                self._steps_context = steps
-        return {
-            "steps": steps,
-            "env": dict(env),
-            "job": {"status": status.job_status.github},
-            "github": self._github,
-            "runner": self._runner_context(),
-            "vars": dict(self.job.vars),
-            "secrets": dict(self.job.secrets),
-            "inputs": dict(self.job.inputs),
-        }
-
-    def _job_env_snapshot(self) -> Mapping[str, str]:
-        self._env_shared = True
-        return self._env
-
-    def _step_env(self, step: Step, job_env: Mapping[str, str]) -> Mapping[str, str]:
-        if not step.env:
-            if job_env is self._env_proxy_of:
-                return self._env_proxy
-            # A snapshot is never changed in place (copy on write), so its
-            # read-only view can be shared by every step that got it.
-            proxy = MappingProxyType(
-                dict(job_env) if not isinstance(job_env, dict) else job_env
-            )
-            self._env_proxy_of, self._env_proxy = job_env, proxy
-            return proxy
-        merged = dict(job_env)
-        merged.update(step.env)
-        return MappingProxyType(merged)
-
-    def _interpolate(self, r: _Record, status: Status) -> _Fields:
-        """Expand ``${{ }}`` in the step's fields at its turn (R3.6).
-
-        The step's ``env`` values are expanded first, against the job env;
-        ``run``, ``name``, ``working_directory`` and ``shell`` then see the
-        expanded step env in the ``env`` context, as on GitHub.
-
-        Raises:
-            ExpressionError: An expression failed to evaluate.
-        """
-        from ..expressions import compile_template, truthy
-
-        step = r.plan.step
-        assert step is not None
-        job_env = dict(status.env)
-        for key in step.env:
-            job_env.pop(key, None)
-        contexts = self._contexts(status, job_env)
-
-        def expand(text: str | None) -> str | None:
-            if text is None or "${{" not in text:
-                return text
-            return compile_template(text, names=CONTEXT_NAMES).render(contexts)
-
-        env = dict(job_env)
-        for key, value in step.env.items():
-            expanded = expand(value)
-            assert expanded is not None
-            env[key] = expanded
-        contexts["env"] = env
-        script = expand(step.run) if isinstance(step.run, str) else None
-        name = expand(step.name)
-        if name is not None:
-            r.name = self._recorder.masker.mask(name)
-        if step.timeout_template is not None:
-            rendered = expand(step.timeout_template)
-            assert rendered is not None
-            try:
-                r.timeout = parse_duration(rendered)
-            except ValueError as exc:
-                raise ValueError(f"timeout: {exc}") from None
-        if step.continue_on_error_template is not None:
-            r.coe = truthy(
-                compile_template(
-                    step.continue_on_error_template, names=CONTEXT_NAMES
-                ).evaluate(contexts)
-            )
-        return (
-            MappingProxyType(env),
-            script,
-            expand(step.working_directory),
-            expand(step.shell),
-        )
-
-    def _expand_job_env(self) -> None:
-        """Expand ``${{ }}`` in the job env once, when the job starts.
-
-        Job-level env may use ``github``, ``secrets``, ``vars``, ``inputs``,
-        ``runner`` and the env entries before it, as on GitHub.
-
-        Raises:
-            JobDefinitionError: An expression failed to evaluate; nothing ran.
-        """
-        if not any("${{" in value for value in self._env.values()):
-            return
-        from ..expressions import ExpressionError, compile_template
-
-        status = self._status(self._env)
-        expanded: dict[str, str] = {}
-        problems: list[str] = []
-        for key, value in self._env.items():
-            if "${{" in value:
-                contexts = self._contexts(status, expanded)
-                try:
-                    value = compile_template(value, names=CONTEXT_NAMES).render(
-                        contexts
-                    )
-                except ExpressionError as exc:
-                    problems.append(
-                        f"job env {key!r}: {self._recorder.masker.mask(str(exc))}"
-                    )
-            expanded[key] = value
-        if problems:
-            raise JobDefinitionError(problems)
-        self._env = expanded
 
     # ------------------------------------------------------- run steps
 
     async def _run_step(self, r: _Record) -> None:
         step = r.plan.step
         assert step is not None
-        job_env = self._job_env_snapshot()
+        contexts = self._contexts
+        job_env = contexts.job_env_snapshot()
         fields = None
         if step.condition is None and not r.plan.templated:
             # The common case, without building a Status (R3.1).
@@ -569,12 +359,12 @@ class JobRunner:
             from ..expressions._hashfiles import HashFilesPending
 
             hashes: dict[HashKey, str | Fault] = {}
-            self._hashes = hashes
+            contexts.hashes = hashes
             while True:
                 try:
                     prepared = self._prepare(r, job_env, hashes)
                 except HashFilesPending as pending:
-                    await self._hash_files(pending.key, hashes)
+                    await contexts.hash_files(pending.key, hashes)
                 else:
                     break
             if prepared is None:
@@ -583,7 +373,7 @@ class JobRunner:
         if not holds:
             self._skip(r, reason="condition")
             return
-        r.frozen = (job_env, self._publications, self._path, fields)
+        r.frozen = (job_env, contexts.publications, contexts.path, fields)
         if r.plan.background:
             self._launch(r)
             return
@@ -591,7 +381,7 @@ class JobRunner:
         self._begin(r)
         self._nursery_start(r)
         await r.done_event().wait()
-        self._publish(r)
+        self._contexts.publish(r)
         if r.conclusion is Result.FAILED:
             self._merge_job(Result.FAILED)
 
@@ -600,7 +390,7 @@ class JobRunner:
         r: _Record,
         job_env: Mapping[str, str],
         hashes: dict[HashKey, str | Fault],
-    ) -> tuple[bool, _Fields | None] | None:
+    ) -> tuple[bool, Fields | None] | None:
         """Evaluate the step's condition, then its fields (R3.3-R3.6).
 
         Returns:
@@ -614,10 +404,11 @@ class JobRunner:
 
         step = r.plan.step
         assert step is not None
-        status = self._status(self._step_env(step, job_env))
+        contexts = self._contexts
+        status = self._status(contexts.step_env(step, job_env))
         try:
             with deferred_hash_files(hashes):
-                holds = self._condition_holds(r, status)
+                holds = contexts.condition_holds(r, status)
         except Exception as exc:  # R3.4
             self._condition_failed(
                 r, f"The condition raised: {_describe_exception(exc)}"
@@ -627,30 +418,13 @@ class JobRunner:
             return holds, None
         try:
             with deferred_hash_files(hashes):
-                fields = self._interpolate(r, status)
+                fields = contexts.interpolate(r, status)
         except Exception as exc:  # R3.6
             self._condition_failed(
                 r, f"Interpolation failed: {_describe_exception(exc)}"
             )
             return None
         return True, fields
-
-    async def _hash_files(
-        self, key: HashKey, hashes: dict[HashKey, str | Fault]
-    ) -> None:
-        """Compute one ``hashFiles()`` call in a worker thread.
-
-        Job cancellation (R6.1) interrupts it, so that the caller evaluates
-        again under the new job status; a hard stop (R6.2) propagates.
-        """
-        from ._hashing import hash_files_in_thread
-
-        with trio.CancelScope() as scope:
-            self._hashing = scope
-            try:
-                hashes[key] = await hash_files_in_thread(key)
-            finally:
-                self._hashing = None
 
     def _begin(self, r: _Record) -> None:
         r.state = _State.RUNNING
@@ -664,7 +438,7 @@ class JobRunner:
         job_env, seq, path, fields = r.frozen
         r.frozen = None
         if fields is None:
-            env = self._step_env(step, job_env)
+            env = self._contexts.step_env(step, job_env)
             script = step.run if isinstance(step.run, str) else None
             working_directory, shell = step.working_directory, step.shell
         else:
@@ -675,7 +449,7 @@ class JobRunner:
             id=r.plan.id,
             name=r.name,
             env=env,
-            steps=StepsView(self._published, seq),
+            steps=StepsView(self._contexts.published, seq),
             path=path,
             script=script,
             shell=shell,
@@ -683,7 +457,7 @@ class JobRunner:
             workspace=self._workspace,
             interrupt_grace=self.job.interrupt_grace,
             terminate_grace=self.job.terminate_grace,
-            runner_temp=self._runner_temp_dir() if script is not None else None,
+            runner_temp=self._contexts.runner_temp() if script is not None else None,
             shell_job=self._shell_job() if script is not None else None,
             masker=self._recorder.masker,
         )
@@ -823,7 +597,7 @@ class JobRunner:
             _FINISHED[Result.SKIPPED, Result.SKIPPED],
         )
         if r.plan.kind == StepKind.RUN:
-            self._publish(r)
+            self._contexts.publish(r)
         if r.done is not None:
             r.done.set()
             r.done = None  # its waiters hold it; later ones get a set one
@@ -840,44 +614,13 @@ class JobRunner:
         self._emit(
             EventKind.STEP_FINISHED, r.plan.id, _FINISHED[Result.FAILED, Result.FAILED]
         )
-        self._publish(r)
+        self._contexts.publish(r)
         self._merge_job(Result.FAILED)
         if r.done is not None:
             r.done.set()
             r.done = None  # its waiters hold it; later ones get a set one
 
-    # ---------------------------------------------------- publishing (R5)
-
-    def _publish(self, r: _Record) -> None:
-        """Make the step's state visible to later steps (R4.1, R5.2)."""
-        produced = r.produced
-        outputs: Mapping[str, str] = _NO_OUTPUTS
-        if produced is not None:
-            written, env_changes, path_added = produced
-            if written:
-                outputs = MappingProxyType(written)
-            if env_changes:
-                if self._env_shared:
-                    self._env = dict(self._env)
-                    self._env_shared = False
-                self._env.update(env_changes)
-            if path_added:
-                path = list(self._path)
-                for entry in path_added:
-                    if entry in path:
-                        path.remove(entry)
-                    path.insert(0, entry)
-                self._path = tuple(path)
-            r.produced = None
-        r.outputs = outputs
-        self._publications += 1
-        r.published_seq = self._publications
-        self._published[r.plan.id.casefold()] = r
-        if self._steps_context is not None:
-            assert r.outcome is not None and r.conclusion is not None
-            self._steps_context[r.plan.id] = _step_context(
-                outputs, r.outcome, r.conclusion
-            )
+    # ---------------------------------------------------------- flushing (R5)
 
     def _flush(self, r: _Record, by: str | None, data: _Data) -> None:
         """R5.2/R4.10: publish a background step's deferred state, once."""
@@ -886,7 +629,7 @@ class JobRunner:
         r.flushed = True
         if by is not None:
             r.completed_by = by
-        self._publish(r)
+        self._contexts.publish(r)
         self._emit(EventKind.STEP_FLUSHED, r.plan.id, data)
 
     # -------------------------------------------------- background steps
@@ -940,8 +683,9 @@ class JobRunner:
         self._job_cancelled = True
         self._result = Result.CANCELED
         self._emit(EventKind.JOB_CANCEL_REQUESTED, None, (("reason", reason),))
-        if self._hashing is not None:
-            self._hashing.cancel()  # evaluated again under the new status
+        contexts = self._contexts
+        if contexts.hashing is not None:
+            contexts.hashing.cancel()  # evaluated again under the new status
         current = self._current
         if (
             current is not None
@@ -951,28 +695,11 @@ class JobRunner:
         ):
             step = current.plan.step
             assert step is not None
-            status = self._status(self._step_env(step, self._env))
-            if not self._holds_after_cancel(current, status):
+            status = self._status(contexts.step_env(step, contexts.env))
+            if not contexts.holds_after_cancel(current, status):
                 self._stop(current, _Reason.JOB)
         for r in list(self._active):
             self._stop(r, _Reason.JOB)
-
-    def _holds_after_cancel(self, r: _Record, status: Status) -> bool:
-        """R6.1's second look at a condition: one that raises is false."""
-        if not self._expressions:
-            try:
-                return self._condition_holds(r, status)
-            except Exception:
-                return False
-        from ..expressions._hashfiles import HashFilesPending, deferred_hash_files
-
-        try:
-            # A hashFiles() call not made at the step's turn cannot be
-            # computed here (this is no place to wait): an error.
-            with deferred_hash_files(self._hashes):
-                return self._condition_holds(r, status)
-        except (Exception, HashFilesPending):
-            return False
 
     def _hard_stop(self) -> None:
         """R6.2: stop everything, start nothing more, finalise the report."""
