@@ -445,7 +445,6 @@ class JobRunner:
             env, script, working_directory, shell = fields
         r.run = StepRun(
             sink=r,
-            step=step,
             id=r.plan.id,
             name=r.name,
             env=env,
@@ -458,7 +457,6 @@ class JobRunner:
             interrupt_grace=self.job.interrupt_grace,
             terminate_grace=self.job.terminate_grace,
             runner_temp=self._contexts.runner_temp() if script is not None else None,
-            shell_job=self._shell_job() if script is not None else None,
             masker=self._recorder.masker,
         )
         if r.timeout is not None:  # R4.3: counted from the start
@@ -470,17 +468,19 @@ class JobRunner:
 
     async def _step_task(self, r: _Record) -> None:
         run = r.run
-        assert run is not None and r.plan.step is not None
+        step = r.plan.step
+        assert run is not None and step is not None
         error: str | None = None
         try:
             with trio.CancelScope() as scope:
                 r.scope = scope
                 if r.stop_reason is not None:
                     scope.cancel()
-                if isinstance(r.plan.step.run, str):
-                    await run_shell(run)
+                # Each executor gets what it needs besides the StepRun.
+                if isinstance(step.run, str):
+                    await run_shell(run, self._shell_job())
                 else:
-                    await run_python(run)
+                    await run_python(run, step.run)
         except Exception as exc:  # a failing step never cancels its siblings
             failed = _find_step_failed(exc)
             if failed is not None and failed.exit_code is not None:
