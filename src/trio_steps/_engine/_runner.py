@@ -5,8 +5,22 @@ that walks the plan (rules §4); every step's code runs in a task of its own,
 inside its own :class:`trio.CancelScope`, in the job's nursery, so that a
 stop (R6.3) is a cancel of that scope and nothing of the job outlives
 :meth:`JobRunner.run` (I5). Timed decisions go through a
-:class:`~trio_steps._engine._timekeeper.Timekeeper` so that simultaneous events are
-resolved in a fixed order (``docs/source/timing.rst``).
+:class:`~trio_steps._engine._timekeeper.Timekeeper` so that simultaneous
+events are resolved in a fixed order (``docs/source/timing.rst``).
+
+The runner decides; two collaborators keep what it decides about:
+
+* :class:`~trio_steps._engine._recorder.Recorder`: the events, the steps'
+  logs and log files, masking, and the reports built from them;
+* :class:`~trio_steps._engine._contexts.JobContexts`: what later steps see
+  (published steps, job env, job path) and what ``${{ }}`` evaluates
+  against.
+
+Stopping (R6.1-R6.4) stays here: every stop reads the main sequence's state
+(the job result, the current step, the running background steps, the main
+scope) and ends in the step's lifecycle (``_finish``). Each executor gets,
+besides the step's :class:`~trio_steps._context.StepRun`, what only it needs:
+``run_python(run, function)``, ``run_shell(run, shell_job)``.
 """
 
 from __future__ import annotations
