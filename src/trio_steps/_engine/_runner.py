@@ -395,7 +395,7 @@ class JobRunner:
         self._begin(r)
         self._nursery_start(r)
         await r.done_event().wait()
-        self._contexts.publish(r)
+        contexts.publish(r)
         if r.conclusion is Result.FAILED:
             self._merge_job(Result.FAILED)
 
