@@ -16,8 +16,6 @@ from ._face import public
 
 if TYPE_CHECKING:
     from ._masking import Masker
-    from ._shell._workspace import ShellJob
-    from ._steps import Step
 
 __all__ = [
     "ANNOTATION_LIMIT",
@@ -76,7 +74,9 @@ class StepRun:
 
     Executors read what the step was asked to do (already interpolated) and
     write what it produced. Nothing here is visible to other steps until the
-    engine publishes it.
+    engine publishes it. What only one executor needs (a Python step's
+    callable, the job's shared shell state) the engine hands to that
+    executor: this record knows neither the step definitions nor the shell.
     """
 
     __slots__ = (
@@ -98,8 +98,6 @@ class StepRun:
         "runner_temp",
         "script",
         "shell",
-        "shell_job",
-        "step",
         "steps",
         "summary",
         "terminate_grace",
@@ -111,7 +109,6 @@ class StepRun:
         self,
         *,
         sink: _Sink,
-        step: Step,
         id: str,
         name: str,
         env: Mapping[str, str],
@@ -125,11 +122,9 @@ class StepRun:
         terminate_grace: float,
         log_path: str | None = None,
         runner_temp: str | None = None,
-        shell_job: ShellJob | None = None,
         masker: Masker | None = None,
     ) -> None:
         self._sink = sink
-        self.step = step
         self.id = id
         self.name = name
         self.env = env
@@ -144,8 +139,6 @@ class StepRun:
         self.log_path = log_path
         #: The job's ``RUNNER_TEMP`` directory, shared by its steps.
         self.runner_temp = runner_temp
-        #: What the job's shell steps share (``_shell.ShellJob``).
-        self.shell_job = shell_job
         #: The job's masked values: executors that cut long lines ask it
         #: where a cut splits no secret (the sink masks the lines).
         self.masker = masker

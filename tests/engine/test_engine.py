@@ -12,6 +12,7 @@ import trio
 import trio.testing
 
 import trio_steps as ts
+from trio_steps._engine._contexts import JobContexts
 
 from .engine_helpers import forever, kinds, results, times, work
 
@@ -1409,7 +1410,7 @@ async def test_an_error_of_the_engine_itself_propagates_not_hangs(
     def broken(self: object, r: object) -> None:
         raise RuntimeError("engine bug")
 
-    monkeypatch.setattr(ts.JobRunner, "_publish", broken)
+    monkeypatch.setattr(JobContexts, "publish", broken)
     # b is never reached: finishing the job skips (and so publishes) it,
     # which fails again while the job is being finalised.
     runner = ts.JobRunner(ts.Job([ts.Step(work(1), id="a"), ts.Step(work(1), id="b")]))

@@ -25,7 +25,6 @@ def test_a_flood_of_annotations_keeps_only_the_first_ones() -> None:
     sink = _Sink()
     run = StepRun(
         sink=sink,  # type: ignore[arg-type]
-        step=ts.Step("true", id="s"),
         id="s",
         name="s",
         env={},

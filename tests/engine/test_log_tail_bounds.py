@@ -19,7 +19,7 @@ import trio.testing
 
 import trio_steps as ts
 from trio_steps import write_trace
-from trio_steps._engine import _recorder, _runner
+from trio_steps._engine import _recorder
 from trio_steps._engine._recorder import (
     ENTRY_COST,
     JOB_TAIL_BYTES,
@@ -127,7 +127,7 @@ async def test_many_steps_stay_within_the_job_bound(
 ) -> None:
     """The job bound, scaled down (4 KiB lines, 64 KiB per step, 256 KiB per job)."""
     monkeypatch.setattr(
-        _runner,
+        _recorder,
         "JobTails",
         functools.partial(JobTails, step_bytes=64 << 10, job_bytes=256 << 10),
     )

@@ -9,7 +9,6 @@ from typing import Any
 import attrs
 import trio
 
-from trio_steps import Step
 from trio_steps._context import StepFailed, StepRun
 from trio_steps._shell._execution import run_shell
 
@@ -70,7 +69,6 @@ def make_run(
     """Build the StepRun the engine would give :func:`run_shell`."""
     return StepRun(
         sink=sink,
-        step=Step(script, id="s"),
         id="s",
         name="Run s",
         env=dict(env or {}),
@@ -123,7 +121,7 @@ def make_shell_runner(tmp_path: Any) -> ShellRunner:
 
                         nursery.start_soon(cancel_later)
                     try:
-                        await run_shell(step_run)
+                        await run_shell(step_run, None)
                     except (StepFailed, trio.Cancelled) as exc:
                         error = exc
                         if isinstance(exc, trio.Cancelled):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import os
 import traceback
+from collections.abc import Awaitable, Callable
 from types import CoroutineType, TracebackType
 from typing import Final
 
@@ -18,19 +19,23 @@ __all__ = ["run_python", "traceback_lines"]
 _PACKAGE: Final = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
-async def run_python(run: StepRun) -> None:
+async def run_python(
+    run: StepRun, function: Callable[[StepContext], Awaitable[object]]
+) -> None:
     """Run a Python step in its own nursery until it and its tasks end.
 
     When the step raises, its traceback is written to the step log first
     (one line per log line), so that it can be debugged from the report,
     the events, the log files or the command line's output.
 
+    Args:
+        run: The step's record: what it sees, and where results go.
+        function: The step's ``run``, called with its :class:`StepContext`.
+
     Raises:
         StepFailed: The callable did not return an awaitable.
         Exception: Whatever the step raised (the engine makes it ``FAILED``).
     """
-    function = run.step.run
-    assert not isinstance(function, str)
     try:
         async with trio.open_nursery() as nursery:
             awaitable = function(StepContext(run, nursery))

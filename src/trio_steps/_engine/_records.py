@@ -1,12 +1,12 @@
-"""The engine: the main sequence, job status, stopping and flushing.
+"""The runtime state of each planned step, as lean as a big job needs.
 
-One :class:`JobRunner` runs one job. The main sequence is a single task
-that walks the plan (rules §4); every step's code runs in a task of its own,
-inside its own :class:`trio.CancelScope`, in the job's nursery, so that a
-stop (R6.3) is a cancel of that scope and nothing of the job outlives
-:meth:`JobRunner.run` (I5). Timed decisions go through a
-:class:`~trio_steps._engine._timekeeper.Timekeeper` so that simultaneous events are
-resolved in a fixed order (``docs/source/timing.rst``).
+A :class:`_Record` per planned step, made by the
+:class:`~trio_steps._engine._runner.JobRunner`: its state (:class:`_State`),
+times (packed in the runner's arrays, see :class:`_Moment`), result, and the
+fields most steps never set (a :class:`_Rare` part made on first write). It
+is also the sink a step's :class:`~trio_steps._context.StepRun` reports to:
+lines and events go to the job's
+:class:`~trio_steps._engine._recorder.Recorder`.
 """
 
 from __future__ import annotations
@@ -283,4 +283,4 @@ class _Record:
         self.engine._emit(EventKind.GRACE_EXPIRED, self.plan.id, (("grace", which),))
 
     def add_mask(self, value: str) -> None:
-        self.engine._add_mask(value)
+        self.engine._recorder.masker.add(value)

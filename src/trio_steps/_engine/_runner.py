@@ -5,8 +5,22 @@ that walks the plan (rules §4); every step's code runs in a task of its own,
 inside its own :class:`trio.CancelScope`, in the job's nursery, so that a
 stop (R6.3) is a cancel of that scope and nothing of the job outlives
 :meth:`JobRunner.run` (I5). Timed decisions go through a
-:class:`~trio_steps._engine._timekeeper.Timekeeper` so that simultaneous events are
-resolved in a fixed order (``docs/source/timing.rst``).
+:class:`~trio_steps._engine._timekeeper.Timekeeper` so that simultaneous
+events are resolved in a fixed order (``docs/source/timing.rst``).
+
+The runner decides; two collaborators keep what it decides about:
+
+* :class:`~trio_steps._engine._recorder.Recorder`: the events, the steps'
+  logs and log files, masking, and the reports built from them;
+* :class:`~trio_steps._engine._contexts.JobContexts`: what later steps see
+  (published steps, job env, job path) and what ``${{ }}`` evaluates
+  against.
+
+Stopping (R6.1-R6.4) stays here: every stop reads the main sequence's state
+(the job result, the current step, the running background steps, the main
+scope) and ends in the step's lifecycle (``_finish``). Each executor gets,
+besides the step's :class:`~trio_steps._context.StepRun`, what only it needs:
+``run_python(run, function)``, ``run_shell(run, shell_job)``.
 """
 
 from __future__ import annotations
@@ -14,46 +28,30 @@ from __future__ import annotations
 import array
 import math
 import os
-import shutil
-import tempfile
-import time
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, final
 
 import trio
 
 from .._context import StepFailed, StepRun, shorten_error
 from .._errors import JobDefinitionError
-from .._events import Event, EventKind, EventLog, EventRecord, event_from_record
+from .._events import Event, EventKind
 from .._face import public
 from .._job import Job
 from .._masking import Masker
 from .._results import (
-    CaseInsensitiveMapping,
     JobReport,
     Result,
-    StepReport,
     merge_results,
 )
 from .._shell._execution import run_shell
 from .._shell._workspace import ShellJob
-from .._status import CONTEXT_NAMES, Status, StepsView, success
-from .._steps import Step, StepKind, parse_duration
-from ._contexts import _default_github, _has_expressions, _runner_context, _step_context
+from .._status import Status, StepsView
+from .._steps import StepKind
+from ._contexts import Fields, JobContexts
 from ._python_step import run_python
-from ._recorder import (
-    _EVENT_CHUNK,
-    _FINISHED,
-    _KIND_TEXT,
-    _STARTED,
-    JobTails,
-    LogEntry,
-    _masked_record,
-    _output_record,
-)
-from ._records import _NO_OUTPUTS, _Reason, _Record, _State
+from ._recorder import _FINISHED, _STARTED, Recorder
+from ._records import _Reason, _Record, _State
 from ._slots import Slots
 from ._timekeeper import Timekeeper, Timer
 
@@ -64,8 +62,6 @@ if TYPE_CHECKING:
 
 __all__ = ["JobRunner", "run_job"]
 _SUCCESS = (None, Result.SUCCEEDED, Result.SUCCEEDED_WITH_ISSUES)
-#: A step's expanded fields: env, script, working directory, shell.
-_Fields = tuple[Mapping[str, str], str | None, str | None, str | None]
 
 
 def _describe_exception(exc: BaseException) -> str:
@@ -128,9 +124,6 @@ class JobRunner:
         if not isinstance(job, Job):
             raise JobDefinitionError(f"JobRunner needs a Job, not {type(job).__name__}")
         self.job = job
-        self._on_event = on_event
-        self._on_event_error: Exception | None = None
-        self._log_dir = Path(log_dir) if log_dir is not None else None
         # Times and publication numbers of the records (see _Moment).
         self._moments = array.array("d", [math.nan]) * (3 * len(job.plan))
         self._published_seqs = array.array("q", bytes(8 * len(job.plan)))
@@ -140,43 +133,28 @@ class JobRunner:
         }
         self._main_records = [r for r in self._records if not r.plan.post]
         self._post_records = [r for r in self._records if r.plan.post]
-        # Events as flat tuples: the newest in ``_events``, older ones sealed
-        # into tuples of _EVENT_CHUNK (see _emit).
-        self._events: list[EventRecord] = []
-        self._sealed: list[tuple[EventRecord, ...]] = []
-        self._output_seq = 0
         # The abandoned step whose task ended after every step finished.
         self._ran_past: str | None = None
-        self._tails = JobTails()
         self._result: Result | None = None
         self._job_cancelled = False
         self._hard_stopped = False
         self._cancel_early = False
-        #: hashFiles() results of the latest turn (for R6.1's re-evaluation),
-        #: and the scope of a hashFiles() being computed, if any.
-        self._hashes: dict[HashKey, str | Fault] = {}
-        self._hashing: trio.CancelScope | None = None
-        self._expressions = _has_expressions(job)
-        if self._expressions:
-            from . import _hashing  # noqa: F401 - loaded now, not in the loop
         self._started = False
         self._finished = False
         self._finished_event = trio.Event()
         self._fatal: BaseException | None = None
-        # What later steps see (R4.1, R5.2): published views by folded id
-        # with their publication number, the job env (copied on write once a
-        # launched step holds it) and the job path.
-        self._published: dict[str, _Record] = {}
-        self._publications = 0
-        self._env: dict[str, str] = dict(job.env)
-        self._env_shared = False
-        self._env_proxy_of: Mapping[str, str] | None = None
-        self._env_proxy: Mapping[str, str] = MappingProxyType({})
-        self._path: tuple[str, ...] = ()
-        self._masker = Masker(job.secrets.values())
-        # Events recorded while the masker had only the job's secrets need
-        # no second pass when the report is built (see _all_events).
-        self._masker_version = self._masker.version
+        self._recorder = recorder = Recorder(
+            self._records,
+            Masker(job.secrets.values()),
+            on_event=on_event,
+            log_dir=log_dir,
+        )
+        # Bound once: every event and every log line goes through these.
+        self._emit = recorder.emit
+        self._output = recorder.output
+        self._workspace = job.workspace or os.getcwd()
+        # What later steps see (R4.1, R5.2), and what expressions see.
+        self._contexts = JobContexts(job, self._workspace, recorder.masker)
         self._slots: Slots[_Record] = Slots(job.max_background, self._start_background)
         self._launched: list[_Record] = []
         self._active: dict[_Record, None] = {}  # background: queued or running
@@ -188,14 +166,8 @@ class JobRunner:
         self._job_timer: Timer | None = None
         self._nursery: trio.Nursery | None = None
         self._main_scope: trio.CancelScope | None = None
-        self._workspace = job.workspace or os.getcwd()
-        self._github: dict[str, object] | None = None
         # The Trio clock's reading, bound once (read for every event).
-        self._now: Callable[[], float] = trio.current_time
-        self._runner_temp: str | None = None
-        self._runner: Mapping[str, object] | None = None
-        # The ``steps`` context of every step published so far, once needed.
-        self._steps_context: dict[str, object] | None = None
+        self._now: Callable[[], float] = recorder.now
         self._shell_state: ShellJob | None = None
 
     # ------------------------------------------------------------------ API
@@ -218,25 +190,11 @@ class JobRunner:
         if self._started:
             raise RuntimeError("a JobRunner runs its job once")
         self._started = True
-        self._now = trio.lowlevel.current_clock().current_time
+        self._now = self._recorder.now = trio.lowlevel.current_clock().current_time
         try:
-            if self._expressions:
-                from ..expressions._hashfiles import (
-                    HashFilesPending,
-                    deferred_hash_files,
-                )
-
-                hashes: dict[HashKey, str | Fault] = {}
-                while True:
-                    try:
-                        with deferred_hash_files(hashes):
-                            self._expand_job_env()
-                    except HashFilesPending as pending:
-                        await self._hash_files(pending.key, hashes)
-                    else:
-                        break
+            await self._contexts.expand_job_env()
         except BaseException:
-            self._remove_runner_temp()  # nothing ran: nothing is left
+            self._contexts.remove_runner_temp()  # nothing ran: nothing is left
             raise
         async with trio.open_nursery() as outer:
             outer.start_soon(self._engine)
@@ -249,8 +207,8 @@ class JobRunner:
                 raise
         if self._fatal is not None:
             raise self._fatal
-        if self._on_event_error is not None:
-            raise self._on_event_error
+        if self._recorder.on_event_error is not None:
+            raise self._recorder.on_event_error
         return self.report
 
     def cancel(self) -> None:
@@ -268,205 +226,12 @@ class JobRunner:
     @property
     def report(self) -> JobReport:
         """The report so far; final once :meth:`run` has returned."""
-        if self._finished:
-            # Final: step reports are made when read (they no longer change).
-            steps = CaseInsensitiveMapping.lazy(
-                {r.plan.id: r for r in self._records}, self._step_report
-            )
-        else:
-            steps = CaseInsensitiveMapping(
-                {r.plan.id: self._step_report(r) for r in self._records}
-            )
-        masker = self._masker
-        env: Mapping[str, str] = self._env
-        path = self._path
-        if masker:
-            # A report never holds a secret (docs/source/cli.rst): the steps
-            # got the real values, the report gets them masked.
-            env = {name: masker.mask(value) for name, value in env.items()}
-            path = tuple(map(masker.mask, path))
-        return JobReport(
+        return self._recorder.report(
             result=self._result if self._result is not None else Result.SUCCEEDED,
-            steps=steps,
-            events=self._all_events(),
-            env=env,
-            path=path,
+            env=self._contexts.env,
+            path=self._contexts.path,
             finished=self._finished,
         )
-
-    # ------------------------------------------------------------- reports
-
-    def _step_report(self, r: _Record) -> StepReport:
-        outputs: Mapping[str, str]
-        if r.outputs is not None:
-            outputs = r.outputs
-        elif r.run is not None:
-            outputs = dict(r.run.outputs)
-        elif r.produced is not None:
-            outputs = r.produced[0]
-        else:
-            outputs = {}
-        masker = self._masker
-        name, error = r.name, r.error
-        log = r.log.lines() if r.log is not None else ()
-        if masker:
-            # Masked again with the values known now: a value added by
-            # ``::add-mask::`` after a line was recorded is masked here too.
-            mask = masker.mask
-            name = mask(name)
-            outputs = {key: mask(value) for key, value in outputs.items()}
-            if error is not None:
-                error = mask(error)
-            if self._masker_version != masker.version:
-                log = tuple(map(mask, log))
-        return StepReport(
-            id=r.plan.id,
-            name=name,
-            kind=r.plan.kind,
-            background=r.plan.background,
-            group=r.plan.group,
-            outcome=r.outcome,
-            conclusion=r.conclusion,
-            outputs=outputs,
-            log=log,
-            log_dropped=r.log.dropped if r.log is not None else 0,
-            queued_at=r.queued_at,
-            started_at=r.started_at,
-            finished_at=r.finished_at,
-            completed_by=r.completed_by,
-            explicitly_canceled=r.explicitly_canceled,
-            timed_out=r.timed_out,
-            abandoned=r.abandoned,
-            exit_code=r.exit_code,
-            error=error,
-        )
-
-    def _all_events(self) -> EventLog:
-        """Every kept event in order: output tails merged back in place."""
-        tails: list[tuple[LogEntry, str]] = [
-            (entry, r.plan.id)
-            for r in self._records
-            if r.log is not None
-            for entry in r.log.entries
-        ]
-        events = [event for chunk in self._sealed for event in chunk]
-        events += self._events
-        masker = self._masker
-        if self._masker_version != masker.version:
-            # Values added while the job ran are masked in the earlier events
-            # too, so that a trace of the job can be shared.
-            events = [_masked_record(event, masker) for event in events]
-            tails = [
-                ((b, n, t, w, masker.mask(line), stream), step_id)
-                for (b, n, t, w, line, stream), step_id in tails
-            ]
-        if not tails:
-            return EventLog(events)
-        tails.sort(key=lambda tail: (tail[0][0], tail[0][1]))
-        merged: list[EventRecord] = []
-        position = 0
-        for (before, _, now, wall, line, stream), step_id in tails:
-            if before > position:
-                merged.extend(events[position:before])
-                position = before
-            merged.append(_output_record(step_id, now, wall, line, stream))
-        merged.extend(events[position:])
-        return EventLog(merged)
-
-    # -------------------------------------------------------------- events
-
-    def _emit(self, kind: EventKind, step_id: str | None, data: _Data = ()) -> None:
-        # A plain str keeps the tuple free of tracked objects.
-        event: EventRecord = (_KIND_TEXT[kind], step_id, self._now(), time.time(), data)
-        events = self._events
-        events.append(event)
-        if len(events) >= _EVENT_CHUNK:
-            # A full collection visits every item of a list, but never looks
-            # inside a tuple of untracked tuples: sealed chunks keep a big
-            # job's events out of the collector's way.
-            self._sealed.append(tuple(events))
-            events.clear()
-        if self._on_event is not None:
-            self._deliver(event)
-
-    def _event_count(self) -> int:
-        return len(self._sealed) * _EVENT_CHUNK + len(self._events)
-
-    def _deliver(self, record: EventRecord) -> None:
-        assert self._on_event is not None
-        try:
-            self._on_event(event_from_record(record))
-        except Exception as exc:
-            self._on_event_error = exc
-            self._on_event = None
-
-    def _output(self, r: _Record, line: str, stream: str) -> None:
-        line = self._mask(line)
-        now, wall = self._now(), time.time()
-        log = r.log
-        if log is None:
-            log = r.log = self._tails.new()
-        self._output_seq += 1
-        self._tails.add(
-            log, (self._event_count(), self._output_seq, now, wall, line, stream)
-        )
-        if self._on_event is not None:
-            self._deliver(_output_record(r.plan.id, now, wall, line, stream))
-        if self._log_dir is not None:  # after: a failure line comes next
-            self._write_log_file(r, line)
-
-    def _log(self, r: _Record, line: str) -> None:
-        self._output(r, line, "log")
-
-    def _write_log_file(self, r: _Record, line: str) -> None:
-        assert self._log_dir is not None
-        try:
-            if r.log_file is None:
-                self._log_dir.mkdir(parents=True, exist_ok=True)
-                r.log_file = open(  # noqa: SIM115 - closed when the step ends
-                    self._log_dir / f"{r.plan.id}.log",
-                    "a",
-                    encoding="utf-8",
-                    errors="backslashreplace",
-                )
-            r.log_file.write(line + "\n")
-        except OSError as exc:
-            self._log_files_failed(r, exc)
-
-    def _close_log_file(self, r: _Record, *, report: bool = True) -> None:
-        log_file = r.log_file
-        if log_file is None:
-            return
-        r.log_file = None
-        try:
-            log_file.close()  # closes the file even when the flush fails
-        except OSError as exc:
-            if report:
-                self._log_files_failed(r, exc)
-
-    def _log_files_failed(self, r: _Record, exc: OSError) -> None:
-        """Stop writing log files after the first failure; the job goes on.
-
-        A full disk, a removed or read-only folder: the step's log line says
-        so once, and the events (and so the trace) keep every line.
-        """
-        log_dir = self._log_dir
-        if log_dir is None:
-            return
-        self._log_dir = None
-        for other in self._records:
-            self._close_log_file(other, report=False)
-        self._log(
-            r,
-            f"Cannot write the log file {log_dir / f'{r.plan.id}.log'}: "
-            f"{exc.strerror or exc}; no more logs are written to {log_dir}",
-        )
-
-    def _add_mask(self, value: str) -> None:
-        self._masker.add(value)
-
-    def _mask(self, text: str) -> str:
-        return self._masker.mask(text)
 
     def mask(self, text: str) -> str:
         """Mask the job's secrets and ``::add-mask::`` values in ``text``.
@@ -481,7 +246,7 @@ class JobRunner:
         Returns:
             ``text`` with every masked value replaced by ``***``.
         """
-        return self._masker.mask(text)
+        return self._recorder.masker.mask(text)
 
     # ---------------------------------------------------------- the engine
 
@@ -533,22 +298,7 @@ class JobRunner:
 
     def _job_name(self) -> str | None:
         name = self.job.name
-        return name if name is None else self._mask(name)
-
-    def _runner_context(self) -> Mapping[str, object]:
-        """The job's ``runner`` context: ``runner.temp`` is its ``RUNNER_TEMP``."""
-        if self._runner is None:
-            self._runner = _runner_context(self._runner_temp_dir())
-        return self._runner
-
-    def _runner_temp_dir(self) -> str:
-        """The job's ``RUNNER_TEMP``: made on first use, removed at the end."""
-        if self._runner_temp is None:
-            # The pid in the name: see _guardian.remove_owned_directories.
-            self._runner_temp = tempfile.mkdtemp(
-                prefix=f"trio-steps-runner-{os.getpid()}-"
-            )
-        return self._runner_temp
+        return name if name is None else self._recorder.masker.mask(name)
 
     def _shell_job(self) -> ShellJob:
         """What the job's shell steps share (closed when the job ends)."""
@@ -556,19 +306,14 @@ class JobRunner:
             self._shell_state = ShellJob()
         return self._shell_state
 
-    def _remove_runner_temp(self) -> None:
-        if self._runner_temp is not None:
-            shutil.rmtree(self._runner_temp, ignore_errors=True)
-            self._runner_temp = None
-
     def _finish_job(self) -> None:
         if self._shell_state is not None:
             self._shell_state.close()
-        self._remove_runner_temp()
+        self._contexts.remove_runner_temp()
         for r in self._records:
             if r.state is _State.WAITING:
                 self._skip(r, reason="not reached")
-            self._close_log_file(r, report=False)
+            self._recorder.close_log_file(r, report=False)
         self._finished = True
         result = self._result if self._result is not None else Result.SUCCEEDED
         data: _Data = (("result", result.name),)
@@ -606,167 +351,18 @@ class JobRunner:
     # ------------------------------------------------------- job status
 
     def _status(self, env: Mapping[str, str]) -> Status:
-        return Status(
-            job_status=self._result if self._result is not None else Result.SUCCEEDED,
-            steps=StepsView(self._published, self._publications),
-            env=env,
-        )
+        return self._contexts.status(self._result, env)
 
     def _merge_job(self, coming: Result) -> None:
         self._result = merge_results(self._result, coming)
-
-    # ------------------------------------------------------- conditions
-
-    def _condition_holds(self, r: _Record, status: Status) -> bool:
-        """Evaluate the step's condition (R3.1–R3.5); may raise."""
-        step = r.plan.step
-        assert step is not None
-        condition = step.condition
-        if condition is None:
-            return True if r.plan.post else success(status)
-        if isinstance(condition, str):
-            assert step.compiled_condition is not None
-            from ..expressions import truthy
-
-            value = step.compiled_condition.evaluate(self._contexts(status, status.env))
-            return truthy(value)
-        return bool(condition(status))
-
-    def _contexts(self, status: Status, env: Mapping[str, str]) -> dict[str, object]:
-        if self._github is None:
-            self._github = _default_github(self.job, self._workspace)
-        # The steps published so far: built in full once, then _publish adds
-        # each step as it is published (a view of an older publication, which
-        # the engine never asks for, is built in full).
-        upto = status.steps.upto if isinstance(status.steps, StepsView) else -1
-        steps = self._steps_context
-        if steps is None or len(steps) != upto:
-            steps = {}
-            for id in status.steps:
-                view = status.steps[id]
-                steps[id] = _step_context(view.outputs, view.outcome, view.conclusion)
-            if upto == self._publications:
-                self._steps_context = steps
-        return {
-            "steps": steps,
-            "env": dict(env),
-            "job": {"status": status.job_status.github},
-            "github": self._github,
-            "runner": self._runner_context(),
-            "vars": dict(self.job.vars),
-            "secrets": dict(self.job.secrets),
-            "inputs": dict(self.job.inputs),
-        }
-
-    def _job_env_snapshot(self) -> Mapping[str, str]:
-        self._env_shared = True
-        return self._env
-
-    def _step_env(self, step: Step, job_env: Mapping[str, str]) -> Mapping[str, str]:
-        if not step.env:
-            if job_env is self._env_proxy_of:
-                return self._env_proxy
-            # A snapshot is never changed in place (copy on write), so its
-            # read-only view can be shared by every step that got it.
-            proxy = MappingProxyType(
-                dict(job_env) if not isinstance(job_env, dict) else job_env
-            )
-            self._env_proxy_of, self._env_proxy = job_env, proxy
-            return proxy
-        merged = dict(job_env)
-        merged.update(step.env)
-        return MappingProxyType(merged)
-
-    def _interpolate(self, r: _Record, status: Status) -> _Fields:
-        """Expand ``${{ }}`` in the step's fields at its turn (R3.6).
-
-        The step's ``env`` values are expanded first, against the job env;
-        ``run``, ``name``, ``working_directory`` and ``shell`` then see the
-        expanded step env in the ``env`` context, as on GitHub.
-
-        Raises:
-            ExpressionError: An expression failed to evaluate.
-        """
-        from ..expressions import compile_template, truthy
-
-        step = r.plan.step
-        assert step is not None
-        job_env = dict(status.env)
-        for key in step.env:
-            job_env.pop(key, None)
-        contexts = self._contexts(status, job_env)
-
-        def expand(text: str | None) -> str | None:
-            if text is None or "${{" not in text:
-                return text
-            return compile_template(text, names=CONTEXT_NAMES).render(contexts)
-
-        env = dict(job_env)
-        for key, value in step.env.items():
-            expanded = expand(value)
-            assert expanded is not None
-            env[key] = expanded
-        contexts["env"] = env
-        script = expand(step.run) if isinstance(step.run, str) else None
-        name = expand(step.name)
-        if name is not None:
-            r.name = self._mask(name)
-        if step.timeout_template is not None:
-            rendered = expand(step.timeout_template)
-            assert rendered is not None
-            try:
-                r.timeout = parse_duration(rendered)
-            except ValueError as exc:
-                raise ValueError(f"timeout: {exc}") from None
-        if step.continue_on_error_template is not None:
-            r.coe = truthy(
-                compile_template(
-                    step.continue_on_error_template, names=CONTEXT_NAMES
-                ).evaluate(contexts)
-            )
-        return (
-            MappingProxyType(env),
-            script,
-            expand(step.working_directory),
-            expand(step.shell),
-        )
-
-    def _expand_job_env(self) -> None:
-        """Expand ``${{ }}`` in the job env once, when the job starts.
-
-        Job-level env may use ``github``, ``secrets``, ``vars``, ``inputs``,
-        ``runner`` and the env entries before it, as on GitHub.
-
-        Raises:
-            JobDefinitionError: An expression failed to evaluate; nothing ran.
-        """
-        if not any("${{" in value for value in self._env.values()):
-            return
-        from ..expressions import ExpressionError, compile_template
-
-        status = self._status(self._env)
-        expanded: dict[str, str] = {}
-        problems: list[str] = []
-        for key, value in self._env.items():
-            if "${{" in value:
-                contexts = self._contexts(status, expanded)
-                try:
-                    value = compile_template(value, names=CONTEXT_NAMES).render(
-                        contexts
-                    )
-                except ExpressionError as exc:
-                    problems.append(f"job env {key!r}: {self._mask(str(exc))}")
-            expanded[key] = value
-        if problems:
-            raise JobDefinitionError(problems)
-        self._env = expanded
 
     # ------------------------------------------------------- run steps
 
     async def _run_step(self, r: _Record) -> None:
         step = r.plan.step
         assert step is not None
-        job_env = self._job_env_snapshot()
+        contexts = self._contexts
+        job_env = contexts.job_env_snapshot()
         fields = None
         if step.condition is None and not r.plan.templated:
             # The common case, without building a Status (R3.1).
@@ -777,12 +373,12 @@ class JobRunner:
             from ..expressions._hashfiles import HashFilesPending
 
             hashes: dict[HashKey, str | Fault] = {}
-            self._hashes = hashes
+            contexts.hashes = hashes
             while True:
                 try:
                     prepared = self._prepare(r, job_env, hashes)
                 except HashFilesPending as pending:
-                    await self._hash_files(pending.key, hashes)
+                    await contexts.hash_files(pending.key, hashes)
                 else:
                     break
             if prepared is None:
@@ -791,7 +387,7 @@ class JobRunner:
         if not holds:
             self._skip(r, reason="condition")
             return
-        r.frozen = (job_env, self._publications, self._path, fields)
+        r.frozen = (job_env, contexts.publications, contexts.path, fields)
         if r.plan.background:
             self._launch(r)
             return
@@ -799,7 +395,7 @@ class JobRunner:
         self._begin(r)
         self._nursery_start(r)
         await r.done_event().wait()
-        self._publish(r)
+        contexts.publish(r)
         if r.conclusion is Result.FAILED:
             self._merge_job(Result.FAILED)
 
@@ -808,7 +404,7 @@ class JobRunner:
         r: _Record,
         job_env: Mapping[str, str],
         hashes: dict[HashKey, str | Fault],
-    ) -> tuple[bool, _Fields | None] | None:
+    ) -> tuple[bool, Fields | None] | None:
         """Evaluate the step's condition, then its fields (R3.3-R3.6).
 
         Returns:
@@ -822,10 +418,11 @@ class JobRunner:
 
         step = r.plan.step
         assert step is not None
-        status = self._status(self._step_env(step, job_env))
+        contexts = self._contexts
+        status = self._status(contexts.step_env(step, job_env))
         try:
             with deferred_hash_files(hashes):
-                holds = self._condition_holds(r, status)
+                holds = contexts.condition_holds(r, status)
         except Exception as exc:  # R3.4
             self._condition_failed(
                 r, f"The condition raised: {_describe_exception(exc)}"
@@ -835,30 +432,13 @@ class JobRunner:
             return holds, None
         try:
             with deferred_hash_files(hashes):
-                fields = self._interpolate(r, status)
+                fields = contexts.interpolate(r, status)
         except Exception as exc:  # R3.6
             self._condition_failed(
                 r, f"Interpolation failed: {_describe_exception(exc)}"
             )
             return None
         return True, fields
-
-    async def _hash_files(
-        self, key: HashKey, hashes: dict[HashKey, str | Fault]
-    ) -> None:
-        """Compute one ``hashFiles()`` call in a worker thread.
-
-        Job cancellation (R6.1) interrupts it, so that the caller evaluates
-        again under the new job status; a hard stop (R6.2) propagates.
-        """
-        from ._hashing import hash_files_in_thread
-
-        with trio.CancelScope() as scope:
-            self._hashing = scope
-            try:
-                hashes[key] = await hash_files_in_thread(key)
-            finally:
-                self._hashing = None
 
     def _begin(self, r: _Record) -> None:
         r.state = _State.RUNNING
@@ -872,18 +452,17 @@ class JobRunner:
         job_env, seq, path, fields = r.frozen
         r.frozen = None
         if fields is None:
-            env = self._step_env(step, job_env)
+            env = self._contexts.step_env(step, job_env)
             script = step.run if isinstance(step.run, str) else None
             working_directory, shell = step.working_directory, step.shell
         else:
             env, script, working_directory, shell = fields
         r.run = StepRun(
             sink=r,
-            step=step,
             id=r.plan.id,
             name=r.name,
             env=env,
-            steps=StepsView(self._published, seq),
+            steps=StepsView(self._contexts.published, seq),
             path=path,
             script=script,
             shell=shell,
@@ -891,9 +470,8 @@ class JobRunner:
             workspace=self._workspace,
             interrupt_grace=self.job.interrupt_grace,
             terminate_grace=self.job.terminate_grace,
-            runner_temp=self._runner_temp_dir() if script is not None else None,
-            shell_job=self._shell_job() if script is not None else None,
-            masker=self._masker,
+            runner_temp=self._contexts.runner_temp() if script is not None else None,
+            masker=self._recorder.masker,
         )
         if r.timeout is not None:  # R4.3: counted from the start
             r.timer = self._timekeeper.at(
@@ -904,17 +482,19 @@ class JobRunner:
 
     async def _step_task(self, r: _Record) -> None:
         run = r.run
-        assert run is not None and r.plan.step is not None
+        step = r.plan.step
+        assert run is not None and step is not None
         error: str | None = None
         try:
             with trio.CancelScope() as scope:
                 r.scope = scope
                 if r.stop_reason is not None:
                     scope.cancel()
-                if isinstance(r.plan.step.run, str):
-                    await run_shell(run)
+                # Each executor gets what it needs besides the StepRun.
+                if isinstance(step.run, str):
+                    await run_shell(run, self._shell_job())
                 else:
-                    await run_python(run)
+                    await run_python(run, step.run)
         except Exception as exc:  # a failing step never cancels its siblings
             failed = _find_step_failed(exc)
             if failed is not None and failed.exit_code is not None:
@@ -987,14 +567,11 @@ class JobRunner:
             r.run = None
         r.outcome = outcome
         if error is not None:
-            masked = self._mask(error)
+            masked = self._recorder.masker.mask(error)
             r.error = shorten_error(masked)
             if r.plan.kind == StepKind.RUN:
-                self._log(r, masked)
-        # Closed (and flushed) now: a write failure is still this step's line.
-        self._close_log_file(r)
-        if r.log is not None:
-            r.log.freeze()
+                self._recorder.log(r, masked)
+        self._recorder.step_done(r)
         rare = r.rare  # None for most steps: nothing rare to report
         coe = r.plan.continue_on_error if rare is None else rare.coe
         r.conclusion = Result.SUCCEEDED if outcome is Result.FAILED and coe else outcome
@@ -1034,7 +611,7 @@ class JobRunner:
             _FINISHED[Result.SKIPPED, Result.SKIPPED],
         )
         if r.plan.kind == StepKind.RUN:
-            self._publish(r)
+            self._contexts.publish(r)
         if r.done is not None:
             r.done.set()
             r.done = None  # its waiters hold it; later ones get a set one
@@ -1043,52 +620,21 @@ class JobRunner:
         """R3.4/R3.6: FAILED at once, not run or launched; so is the job."""
         r.state = _State.DONE
         r.outcome = r.conclusion = Result.FAILED
-        masked = self._mask(message)
+        masked = self._recorder.masker.mask(message)
         r.error = shorten_error(masked)
-        self._log(r, masked)
+        self._recorder.log(r, masked)
         assert r.log is not None
         r.log.freeze()
         self._emit(
             EventKind.STEP_FINISHED, r.plan.id, _FINISHED[Result.FAILED, Result.FAILED]
         )
-        self._publish(r)
+        self._contexts.publish(r)
         self._merge_job(Result.FAILED)
         if r.done is not None:
             r.done.set()
             r.done = None  # its waiters hold it; later ones get a set one
 
-    # ---------------------------------------------------- publishing (R5)
-
-    def _publish(self, r: _Record) -> None:
-        """Make the step's state visible to later steps (R4.1, R5.2)."""
-        produced = r.produced
-        outputs: Mapping[str, str] = _NO_OUTPUTS
-        if produced is not None:
-            written, env_changes, path_added = produced
-            if written:
-                outputs = MappingProxyType(written)
-            if env_changes:
-                if self._env_shared:
-                    self._env = dict(self._env)
-                    self._env_shared = False
-                self._env.update(env_changes)
-            if path_added:
-                path = list(self._path)
-                for entry in path_added:
-                    if entry in path:
-                        path.remove(entry)
-                    path.insert(0, entry)
-                self._path = tuple(path)
-            r.produced = None
-        r.outputs = outputs
-        self._publications += 1
-        r.published_seq = self._publications
-        self._published[r.plan.id.casefold()] = r
-        if self._steps_context is not None:
-            assert r.outcome is not None and r.conclusion is not None
-            self._steps_context[r.plan.id] = _step_context(
-                outputs, r.outcome, r.conclusion
-            )
+    # ---------------------------------------------------------- flushing (R5)
 
     def _flush(self, r: _Record, by: str | None, data: _Data) -> None:
         """R5.2/R4.10: publish a background step's deferred state, once."""
@@ -1097,7 +643,7 @@ class JobRunner:
         r.flushed = True
         if by is not None:
             r.completed_by = by
-        self._publish(r)
+        self._contexts.publish(r)
         self._emit(EventKind.STEP_FLUSHED, r.plan.id, data)
 
     # -------------------------------------------------- background steps
@@ -1151,8 +697,9 @@ class JobRunner:
         self._job_cancelled = True
         self._result = Result.CANCELED
         self._emit(EventKind.JOB_CANCEL_REQUESTED, None, (("reason", reason),))
-        if self._hashing is not None:
-            self._hashing.cancel()  # evaluated again under the new status
+        contexts = self._contexts
+        if contexts.hashing is not None:
+            contexts.hashing.cancel()  # evaluated again under the new status
         current = self._current
         if (
             current is not None
@@ -1162,28 +709,11 @@ class JobRunner:
         ):
             step = current.plan.step
             assert step is not None
-            status = self._status(self._step_env(step, self._env))
-            if not self._holds_after_cancel(current, status):
+            status = self._status(contexts.step_env(step, contexts.env))
+            if not contexts.holds_after_cancel(current, status):
                 self._stop(current, _Reason.JOB)
         for r in list(self._active):
             self._stop(r, _Reason.JOB)
-
-    def _holds_after_cancel(self, r: _Record, status: Status) -> bool:
-        """R6.1's second look at a condition: one that raises is false."""
-        if not self._expressions:
-            try:
-                return self._condition_holds(r, status)
-            except Exception:
-                return False
-        from ..expressions._hashfiles import HashFilesPending, deferred_hash_files
-
-        try:
-            # A hashFiles() call not made at the step's turn cannot be
-            # computed here (this is no place to wait): an error.
-            with deferred_hash_files(self._hashes):
-                return self._condition_holds(r, status)
-        except (Exception, HashFilesPending):
-            return False
 
     def _hard_stop(self) -> None:
         """R6.2: stop everything, start nothing more, finalise the report."""
@@ -1223,9 +753,9 @@ class JobRunner:
         else:
             targets = [t for t in self._launched if t.completed_by is None]
         if targets:
-            self._log(r, "Waiting for: " + ", ".join(t.name for t in targets))
+            self._recorder.log(r, "Waiting for: " + ", ".join(t.name for t in targets))
         else:
-            self._log(r, "Nothing left to wait for")
+            self._recorder.log(r, "Nothing left to wait for")
         await self._wait_for(targets)
         outcome: Result | None = None
         for t in targets:
@@ -1241,7 +771,7 @@ class JobRunner:
                 self._flush(t, r.plan.id, by)
         for t in targets:
             assert t.conclusion is not None
-            self._log(r, f"{t.name}: {t.conclusion.github}")
+            self._recorder.log(r, f"{t.name}: {t.conclusion.github}")
         self._finish(r, outcome if outcome is not None else Result.SUCCEEDED)
         if r.conclusion is Result.FAILED:
             self._merge_job(Result.FAILED)
@@ -1250,7 +780,7 @@ class JobRunner:
         """R4.6: mark, stop, wait, flush; always SUCCEEDED."""
         self._control_begin(r)
         targets = self._targets(r)
-        self._log(r, "Cancelling: " + ", ".join(t.name for t in targets))
+        self._recorder.log(r, "Cancelling: " + ", ".join(t.name for t in targets))
         for t in targets:
             t.explicitly_canceled = True
         # Stopping is a decision (timing.rst), registered at this turn and
@@ -1273,7 +803,7 @@ class JobRunner:
                 self._flush(t, r.plan.id, by)
         for t in targets:
             assert t.conclusion is not None
-            self._log(r, f"{t.name}: {t.conclusion.github}")
+            self._recorder.log(r, f"{t.name}: {t.conclusion.github}")
         self._finish(r, Result.SUCCEEDED)
 
     async def _end_of_main(self) -> None:

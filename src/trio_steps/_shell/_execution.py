@@ -49,6 +49,7 @@ from ._workspace import (
 if TYPE_CHECKING:
     from .._masking import Masker
     from ._process import _Child
+    from ._workspace import ShellJob
 
 __all__ = ["DRAIN_TIMEOUT", "MAX_LINE_CHARS", "LineSplitter", "run_shell"]
 
@@ -149,7 +150,7 @@ def _environment(run: StepRun) -> tuple[dict[bytes, bytes], str]:
     return env, path
 
 
-async def run_shell(run: StepRun) -> None:
+async def run_shell(run: StepRun, shell_job: ShellJob | None) -> None:
     """Run a shell step to its end (rules §12, R6.3).
 
     Must be called in the step's own task and cancel scope. When that scope
@@ -161,6 +162,9 @@ async def run_shell(run: StepRun) -> None:
 
     Args:
         run: The step's record: what to run, and where results go.
+        shell_job: What the job's shell steps share (the tracking id, the
+            guardian's descriptors, the ``RUNNER_TEMP`` bookkeeping), or
+            ``None`` for a step run on its own.
 
     Raises:
         StepFailed: The shell, the working directory or the temporary
@@ -172,7 +176,7 @@ async def run_shell(run: StepRun) -> None:
     env, path = _environment(run)
     try:
         argv, extension = resolve_shell(run.shell, path)
-        files = _StepFiles(run.script or "", extension, run.runner_temp, run.shell_job)
+        files = _StepFiles(run.script or "", extension, run.runner_temp, shell_job)
     except StepFailed:
         _check_directory(run, cwd)  # checked first, reported first
         raise
@@ -181,14 +185,14 @@ async def run_shell(run: StepRun) -> None:
         env[b"CI"] = env[b"GITHUB_ACTIONS"] = b"true"
         env[b"RUNNER_TRACKING_ID"] = (
             _PROCESS_TRACKING_ID
-            if run.shell_job is None
-            else run.shell_job.tracking_id.encode()
+            if shell_job is None
+            else shell_job.tracking_id.encode()
         )
         env[b"GITHUB_WORKSPACE"] = os.fsencode(workspace)
         env[b"RUNNER_TEMP"] = os.fsencode(files.runner_temp)
         files.export(env)
         execution = _Execution(run, files, env)
-        proc = await _spawn(run, argv, path, files.script, cwd, env)
+        proc = await _spawn(run, shell_job, argv, path, files.script, cwd, env)
         await execution.execute(proc)
     finally:
         files.finish(clean=execution is not None and execution.clean)
@@ -196,6 +200,7 @@ async def run_shell(run: StepRun) -> None:
 
 async def _spawn(
     run: StepRun,
+    shell_job: ShellJob | None,
     argv: list[str],
     search_path: str,
     script: str,
@@ -215,7 +220,7 @@ async def _spawn(
                 args,
                 cwd,
                 env,
-                None if run.shell_job is None else run.shell_job.inheritable_fds(),
+                None if shell_job is None else shell_job.inheritable_fds(),
             )
         except OSError as exc:
             error = exc
