@@ -128,6 +128,22 @@ def test_a_lone_surrogate_in_a_step_name(run_cli: Run, workflow: Write) -> None:
     assert report.steps["odd"].name == "half \ud800"
 
 
+@pytest.mark.parametrize("picture", ["t.svg", "t.html"])
+def test_a_lone_surrogate_in_a_step_name_in_a_timeline(
+    run_cli: Run, workflow: Write, tmp_path: Path, picture: str
+) -> None:
+    """Item 10: the run was fine, ``timeline -o`` then died writing the file."""
+    name = r""""half ${{ fromJSON('\"\\ud800\"') }}" """
+    path = workflow(
+        HEAD + f"      - name: {name}\n        id: odd\n        run: echo ran\n"
+    )
+    assert run_cli("run", str(path), "--trace", "trace.jsonl").returncode == 0
+    result = run_cli("timeline", "trace.jsonl", "-o", picture)
+    _no_traceback(result)
+    assert result.returncode == 0
+    assert "half \\ud800" in (tmp_path / picture).read_text(encoding="utf-8")
+
+
 def test_unicode_line_breaks_in_output_read_back(run_cli: Run, workflow: Write) -> None:
     """Item 11: U+0085/U+2028/U+2029 in a step's output broke the .jsonl trace."""
     path = workflow(
