@@ -266,6 +266,42 @@ def test_a_closed_stdout_loses_neither_the_job_nor_the_trace(
     ]
 
 
+@pytest.mark.parametrize("closed", [">&-", "2>&-", ">&- 2>&-"])
+def test_a_closed_descriptor_loses_neither_the_job_nor_the_trace(
+    workflow: Write, tmp_path: Path, closed: str
+) -> None:
+    """``trio-steps run … >&-``: Python's sys.stdout was None, and the run died."""
+    path = workflow(
+        HEAD + "      - {id: loud, run: 'seq 1 3000; echo oops >&2'}\n"
+        "      - {id: last, run: touch last-ran}\n"
+    )
+    command = cli_command("run", str(path), "--trace", "trace.jsonl")
+    result = subprocess.run(
+        ["sh", "-c", f'exec "$@" {closed}', "sh", *command],
+        cwd=tmp_path,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    _no_traceback(result)  # when standard error is open
+    assert result.returncode == 0
+    assert (tmp_path / "last-ran").exists()
+    report = ts.load_trace(tmp_path / "trace.jsonl")
+    assert {"3000", "oops"} <= set(report.steps["loud"].log)
+
+
+def test_stats_with_no_stdout(
+    run_cli: Run, workflow: Write, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No standard output at all (``sys.stdout is None``): like /dev/null."""
+    _good_trace(run_cli, workflow, "trace.jsonl")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.stdout", None)
+    assert main(["stats", "trace.jsonl"]) == 0
+
+
 class _ClosedPipe(io.StringIO):
     def write(self, text: str) -> int:
         raise BrokenPipeError(errno.EPIPE, "Broken pipe")
