@@ -106,9 +106,7 @@ def test_a_limit_crossed_while_reading_a_pipe(
     monkeypatch.setattr(_load, "MAX_TRACE_BYTES", 4096)
     monkeypatch.setattr(_load, "_CHUNK_BYTES", 1000)
     read, write = os.pipe()
-    writer = subprocess.Popen(
-        ["yes", "{"], stdout=write, stderr=subprocess.DEVNULL
-    )
+    writer = subprocess.Popen(["yes", "{"], stdout=write, stderr=subprocess.DEVNULL)
     os.close(write)
     try:
         with pytest.raises(TraceError) as info:
