@@ -245,3 +245,20 @@ def test_peak_rss_is_the_runners_own() -> None:
     del ballast
     assert run.returncode == 0
     assert run.peak_rss_mb < 100
+
+
+def test_signalling_a_runner_that_already_ended() -> None:
+    """A runner may end before an attack signals it: the signal must not reap
+    it (``Popen.send_signal`` did, and the run's own wait then crashed the
+    attack with ChildProcessError)."""
+    sb = attack.Sandbox(attack.Settings(cli=(sys.executable, "-c", "pass")), "ended")
+
+    def late(proc: subprocess.Popen[bytes]) -> None:
+        time.sleep(0.5)  # long ended, not yet reaped
+        attack.send_signal(proc, signal.SIGTERM)
+
+    try:
+        run = sb.run([], during=late)
+    finally:
+        sb.cleanup()
+    assert (run.returncode, run.timed_out) == (0, False)

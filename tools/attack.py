@@ -811,7 +811,7 @@ def secret_in_script_on_disk(sb: Sandbox) -> None:
 
     def terminate(proc: subprocess.Popen[bytes]) -> None:
         wait_for(lambda: ready.exists(), 10, "the step never started")
-        proc.send_signal(signal.SIGTERM)
+        send_signal(proc, signal.SIGTERM)
 
     run = sb.run(
         [
@@ -1168,14 +1168,25 @@ def wait_for(condition: Callable[[], bool], within: float, why: str) -> None:
         time.sleep(0.02)
 
 
-def _redos(sb: Sandbox, job_extra: str = "") -> Path:
+def _redos(sb: Sandbox, job_extra: str = "", *, ready: Path | None = None) -> Path:
     redos = sb.work / "redos"
     redos.mkdir(exist_ok=True)
     (redos / ("a" * 60)).write_text("x")
     (redos / ("a" * 40 + "c")).write_text("y")
     pattern = "redos/" + "*" * 34 + "b"
+    before = ""
+    if ready is not None:
+        # The glob is linear now, so it ends at once: a huge sparse file that
+        # the pattern matches keeps the hashing (in its worker thread) busy
+        # for minutes, and a step before it says when it is about to start.
+        with open(redos / ("a" * 40 + "b"), "wb") as file:
+            file.truncate(64 * 1024 * MB)
+        before = f"""
+- id: ready
+  run: touch "{ready}"
+"""
     return sb.workflow(
-        f"""
+        f"""{before}
 - id: glob
   run: |
     {RECORD}
@@ -1183,6 +1194,21 @@ def _redos(sb: Sandbox, job_extra: str = "") -> Path:
 """,
         job_extra=job_extra,
     )
+
+
+#: Seconds from SIGTERM to the runner's exit while hashFiles() hashes: the
+#: worker thread stops at its next 1 MiB chunk.
+HASHFILES_STOP_BOUND: Final = 5.0
+
+
+def send_signal(proc: subprocess.Popen[bytes], signum: int) -> None:
+    """Signal the runner; never reap it (:meth:`Sandbox.run` waits for it).
+
+    ``Popen.send_signal`` polls first, which reaps a runner that has just
+    ended, and ``Sandbox.run``'s own wait then fails with ECHILD. Until that
+    wait the pid cannot be reused: at worst this signals a zombie.
+    """
+    os.kill(proc.pid, signum)
 
 
 def hashfiles_glob_bounded(sb: Sandbox) -> None:
@@ -1193,15 +1219,22 @@ def hashfiles_glob_bounded(sb: Sandbox) -> None:
 
 
 def hashfiles_glob_sigterm(sb: Sandbox) -> None:
-    """Item 15: SIGTERM during the hashFiles glob ends the runner in time."""
+    """Item 15: SIGTERM while hashFiles runs ends the runner in time."""
+    ready = sb.out / "ready"
+    signalled: list[float] = []
 
     def terminate(proc: subprocess.Popen[bytes]) -> None:
-        time.sleep(1.0)
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGTERM)
+        wait_for(ready.exists, 10, "the step before the hashFiles step never ran")
+        time.sleep(0.5)  # the glob step's hashFiles is running now
+        signalled.append(time.monotonic())
+        send_signal(proc, signal.SIGTERM)
 
-    run = sb.run(["run", str(_redos(sb))], during=terminate, timeout=10)
-    exits(run, EXIT_OK, EXIT_CANCELLED)
+    run = sb.run(["run", str(_redos(sb, ready=ready))], during=terminate, timeout=20)
+    after = time.monotonic() - signalled[0]  # an upper bound: run has returned
+    # Exit 130: the job was stopped; 0 would mean the hash ended first, and
+    # the attack tested nothing.
+    _signal_exits(run, signal.SIGTERM)
+    check(after < HASHFILES_STOP_BOUND, f"ended {after:.1f}s after SIGTERM")
     nothing_left(sb)
 
 
@@ -1252,7 +1285,7 @@ def _signal_attack(
     def send(proc: subprocess.Popen[bytes]) -> None:
         wait_for(ready.exists, 10, "the steps never started")
         time.sleep(0.2)  # let the daemons detach
-        proc.send_signal(signum)
+        send_signal(proc, signum)
 
     return sb.run(
         ["run", str(wf), "--interrupt-grace", "1", "--terminate-grace", "1"],

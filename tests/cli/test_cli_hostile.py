@@ -128,6 +128,22 @@ def test_a_lone_surrogate_in_a_step_name(run_cli: Run, workflow: Write) -> None:
     assert report.steps["odd"].name == "half \ud800"
 
 
+@pytest.mark.parametrize("picture", ["t.svg", "t.html"])
+def test_a_lone_surrogate_in_a_step_name_in_a_timeline(
+    run_cli: Run, workflow: Write, tmp_path: Path, picture: str
+) -> None:
+    """Item 10: the run was fine, ``timeline -o`` then died writing the file."""
+    name = r""""half ${{ fromJSON('\"\\ud800\"') }}" """
+    path = workflow(
+        HEAD + f"      - name: {name}\n        id: odd\n        run: echo ran\n"
+    )
+    assert run_cli("run", str(path), "--trace", "trace.jsonl").returncode == 0
+    result = run_cli("timeline", "trace.jsonl", "-o", picture)
+    _no_traceback(result)
+    assert result.returncode == 0
+    assert "half \\ud800" in (tmp_path / picture).read_text(encoding="utf-8")
+
+
 def test_unicode_line_breaks_in_output_read_back(run_cli: Run, workflow: Write) -> None:
     """Item 11: U+0085/U+2028/U+2029 in a step's output broke the .jsonl trace."""
     path = workflow(
@@ -248,6 +264,42 @@ def test_a_closed_stdout_loses_neither_the_job_nor_the_trace(
         ts.Result.FAILED,
         ts.Result.SUCCEEDED,
     ]
+
+
+@pytest.mark.parametrize("closed", [">&-", "2>&-", ">&- 2>&-"])
+def test_a_closed_descriptor_loses_neither_the_job_nor_the_trace(
+    workflow: Write, tmp_path: Path, closed: str
+) -> None:
+    """``trio-steps run … >&-``: Python's sys.stdout was None, and the run died."""
+    path = workflow(
+        HEAD + "      - {id: loud, run: 'seq 1 3000; echo oops >&2'}\n"
+        "      - {id: last, run: touch last-ran}\n"
+    )
+    command = cli_command("run", str(path), "--trace", "trace.jsonl")
+    result = subprocess.run(
+        ["sh", "-c", f'exec "$@" {closed}', "sh", *command],
+        cwd=tmp_path,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    _no_traceback(result)  # when standard error is open
+    assert result.returncode == 0
+    assert (tmp_path / "last-ran").exists()
+    report = ts.load_trace(tmp_path / "trace.jsonl")
+    assert {"3000", "oops"} <= set(report.steps["loud"].log)
+
+
+def test_stats_with_no_stdout(
+    run_cli: Run, workflow: Write, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No standard output at all (``sys.stdout is None``): like /dev/null."""
+    _good_trace(run_cli, workflow, "trace.jsonl")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.stdout", None)
+    assert main(["stats", "trace.jsonl"]) == 0
 
 
 class _ClosedPipe(io.StringIO):

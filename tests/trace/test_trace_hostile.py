@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Literal
 
 import attrs
 import pytest
@@ -200,6 +201,21 @@ def test_a_lone_surrogate_is_written_escaped_and_read_back(
     path = tmp_path / f"trace{suffix}"
     write_trace(report, path)
     assert load_trace(path) == report
+
+
+@pytest.mark.parametrize("picture", ["svg", "html"])
+def test_a_lone_surrogate_is_drawn_as_its_escape(
+    picture: Literal["svg", "html"],
+) -> None:
+    """Item 10: ``timeline -o t.html`` raised UnicodeEncodeError writing it."""
+    report = handmade_report()
+    odd = attrs.evolve(report.steps["build"], name="half \ud800")
+    report = attrs.evolve(
+        report, steps=ts.CaseInsensitiveMapping({**report.steps, "build": odd})
+    )
+    text = ts.render_timeline(report, format=picture)
+    text.encode("utf-8")  # raised for the lone surrogate
+    assert "half \\ud800" in text
 
 
 def test_a_lone_surrogate_through_the_trace_writer(tmp_path: Path) -> None:

@@ -238,12 +238,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_SUCCESS
     if command_line:
         _collect_less()
+        _reserve_standard_fds()
     stdout, stderr = sys.stdout, sys.stderr
+    nulls: list[IO[str]] = []
+
+    def present(stream: IO[str] | None) -> IO[str]:
+        # ``trio-steps run … >&-``: Python leaves a closed stream None. What
+        # would go there goes nowhere, as with ``>/dev/null`` (issue 12).
+        if stream is not None:
+            return stream
+        nulls.append(open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+        return nulls[-1]
+
     # Output never fails the command: a closed pipe (``| head -1``), a full
     # disk or text the stream cannot encode must not cost the job or its
     # trace (issue 12).
-    sys.stderr = _as_text(_GuardedStream(stderr))
-    guarded = _GuardedStream(stdout, report=True)
+    sys.stderr = _as_text(_GuardedStream(present(stderr)))
+    guarded = _GuardedStream(present(stdout), report=True)
     sys.stdout = _as_text(guarded)
     try:
         parser = build_parser()
@@ -274,6 +285,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         sys.stdout.flush()
         sys.stdout, sys.stderr = stdout, stderr
+        for null in nulls:
+            null.close()
+
+
+def _reserve_standard_fds() -> None:
+    """Point a closed standard file descriptor (0, 1 or 2) at ``/dev/null``.
+
+    Else the first file the command opens — the trace, a log file — takes
+    the free number, and whatever writes to that descriptor (a child that
+    inherits it) writes into that file.
+    """
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
 
 
 def _as_text(stream: _GuardedStream) -> TextIO:

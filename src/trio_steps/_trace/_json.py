@@ -385,13 +385,16 @@ def report_from_json(value: object, events: Sequence[Event]) -> JobReport:
     _expect(steps_value, list, "report 'steps'")
     assert isinstance(steps_value, list)
     steps: dict[str, StepReport] = {}
+    seen: set[str] = set()  # ids casefolded: a set per step made loading quadratic
     for index, item in enumerate(steps_value):
         try:
             step = step_from_json(item)
         except _Invalid as error:
             raise _Invalid(f"steps[{index}]: {error}") from None
-        if step.id.casefold() in {s.casefold() for s in steps}:
+        folded = step.id.casefold()
+        if folded in seen:
             raise _Invalid(f"steps[{index}]: step id {step.id!r} appears twice")
+        seen.add(folded)
         steps[step.id] = step
     finished = obj.get("finished", True)
     _expect(finished, bool, "report 'finished'")

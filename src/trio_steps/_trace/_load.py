@@ -7,11 +7,13 @@ and rebuilds the report from the events when a live trace has no report.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
-from collections.abc import Sequence
+import stat
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, BinaryIO, Final
 
 from .._events import Event, EventKind
 from .._face import public
@@ -38,6 +40,9 @@ __all__ = ["load_trace"]
 
 #: The largest trace file :func:`load_trace` reads, in bytes.
 MAX_TRACE_BYTES: Final = 256 * 1024 * 1024
+
+#: How much is read at a time (a pipe or device is never read in one go).
+_CHUNK_BYTES: Final = 1024 * 1024
 
 
 def report_from_events(events: Sequence[Event]) -> JobReport:
@@ -108,22 +113,21 @@ def report_from_events(events: Sequence[Event]) -> JobReport:
     )
 
 
-def _decode_jsonl(path: str | os.PathLike[str], text: str) -> JobReport:
-    # Only "\n" ends a line: str.splitlines() would also split inside a JSON
-    # string holding U+0085, U+2028 or U+2029 (the writer leaves them raw).
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
+def _decode_jsonl(
+    path: str | os.PathLike[str], lines: Iterable[tuple[int, str, bool]]
+) -> JobReport:
+    """Decode JSON Lines given as ``(number, line, ended by a newline)``."""
     events: list[Event] = []
     header_seen = False
     report_value: tuple[int, object] | None = None
-    for number, line in enumerate(lines, 1):
+    number = 0
+    for number, line, complete in lines:
         if not line.strip():
             continue
         try:
             value = _loads(line)
         except json.JSONDecodeError as error:
-            if number == len(lines) and not text.endswith("\n"):
+            if not complete:
                 raise TraceError(
                     path,
                     f"the last line is cut off (truncated file?): {error.msg}",
@@ -162,7 +166,7 @@ def _decode_jsonl(path: str | os.PathLike[str], text: str) -> JobReport:
         path,
         "the trace ends before the job finished (no job-finished event and no "
         "report line): truncated file?",
-        line=len(lines) + 1,
+        line=number + 1,
     )
 
 
@@ -201,10 +205,90 @@ def _decode_chrome(path: str | os.PathLike[str], text: str) -> JobReport:
         raise TraceError(path, f"{where}: {error}") from None
 
 
-def _looks_like_jsonl(text: str) -> bool:
-    first = text.lstrip().split("\n", 1)[0]
+def _numbered(text: str) -> Iterator[tuple[int, str, bool]]:
+    """The lines of ``text`` as :func:`_decode_jsonl` takes them."""
+    # Only "\n" ends a line: str.splitlines() would also split inside a JSON
+    # string holding U+0085, U+2028 or U+2029 (the writer leaves them raw).
+    lines = text.split("\n")
+    last = lines.pop()
+    for number, line in enumerate(lines, 1):
+        yield number, line, True
+    if last:
+        yield len(lines) + 1, last, False
+
+
+def _too_large(path: str | os.PathLike[str]) -> TraceError:
+    return TraceError(
+        path,
+        f"larger than {MAX_TRACE_BYTES:,} bytes, the limit for a trace; "
+        "nothing past the limit was read",
+    )
+
+
+def _chunks(path: str | os.PathLike[str], file: BinaryIO) -> Iterator[bytes]:
+    """Read ``file`` in chunks, never past the limit, refusing binary data."""
+    total = 0
+    newlines = 0
+    while chunk := file.read(_CHUNK_BYTES):
+        total += len(chunk)
+        if total > MAX_TRACE_BYTES:
+            raise _too_large(path)
+        nul = chunk.find(b"\0")
+        if nul >= 0:
+            # JSON never holds a raw NUL: this is no trace, whatever follows
+            # (/dev/zero ends here, not at the size limit).
+            line = newlines + chunk.count(b"\n", 0, nul) + 1
+            if total == len(chunk):  # the first chunk: no character cut at its start
+                try:
+                    chunk[:nul].decode("utf-8")
+                except UnicodeDecodeError as error:  # UTF-16, say: say so
+                    line = chunk.count(b"\n", 0, error.start) + 1
+                    raise TraceError(
+                        path, "not UTF-8 text: not a trace file", line=line
+                    ) from None
+            raise TraceError(
+                path, "binary data (a NUL byte): not a trace file", line=line
+            )
+        newlines += chunk.count(b"\n")
+        yield chunk
+
+
+def _byte_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """Split chunks after each ``\\n`` (kept); the last line may lack it."""
+    pieces: list[bytes] = []
+    for chunk in chunks:
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            pieces.append(chunk[start : end + 1])
+            yield b"".join(pieces)
+            pieces.clear()
+            start = end + 1
+        if start < len(chunk):
+            pieces.append(chunk[start:])
+    if pieces:
+        yield b"".join(pieces)
+
+
+def _text_lines(
+    path: str | os.PathLike[str], lines: Iterable[bytes], first: int = 1
+) -> Iterator[tuple[int, str, bool]]:
+    """Decode each line as UTF-8, numbered from ``first``."""
+    for number, raw in enumerate(lines, first):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise TraceError(
+                path, "not UTF-8 text: not a trace file", line=number
+            ) from None
+        if text.endswith("\n"):
+            yield number, text[:-1], True
+        else:
+            yield number, text, False
+
+
+def _is_header(line: str) -> bool:
     try:
-        value = _loads(first)
+        value = _loads(line)
     except (json.JSONDecodeError, _Invalid):
         return False
     return isinstance(value, dict) and value.get("type") == "header"
@@ -227,38 +311,66 @@ def load_trace(path: str | os.PathLike[str]) -> JobReport:
 
     Raises:
         TraceError: The file is not a trio_steps trace, is of an unsupported
-            version, is truncated or damaged, is larger than 256 MiB, nests
+            version, is truncated or damaged, is larger than 256 MiB (a regular
+            file: refused before anything is read), holds a NUL byte, nests
             deeper than 64 levels, or holds ``NaN``, an infinity or a time
             beyond ``1e15``; the message names the file and, where it can,
             the line.
         OSError: The file cannot be read.
     """
     # Non-blocking open: a FIFO nobody writes to reads as empty instead of
-    # hanging. Bounded read: /dev/zero or an endless pipe is never read whole.
+    # hanging. A regular file over the limit is refused before it is read;
+    # anything else (/dev/zero, a pipe) is read in chunks up to the limit.
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     os.set_blocking(fd, True)
     with open(fd, "rb") as file:
-        raw = file.read(MAX_TRACE_BYTES + 1)
-    if len(raw) > MAX_TRACE_BYTES:
-        raise TraceError(
-            path,
-            f"larger than {MAX_TRACE_BYTES:,} bytes, the limit for a trace; "
-            "nothing past the limit was read",
-        )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise TraceError(path, "not UTF-8 text: not a trace file", line=line) from None
-    text = text.removeprefix("\ufeff")  # a byte-order mark an editor added
-    if not text.strip():
+        info = os.fstat(fd)
+        if stat.S_ISREG(info.st_mode) and info.st_size > MAX_TRACE_BYTES:
+            raise _too_large(path)
+        return _decode(path, file)
+
+
+def _decode(path: str | os.PathLike[str], file: BinaryIO) -> JobReport:
+    lines = _byte_lines(_chunks(path, file))
+    # The first line that is not blank tells the format. JSON Lines are then
+    # decoded line by line: the file is never held whole, as bytes or text.
+    head: list[bytes] = []
+    for raw in lines:
+        if not head:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark an editor added
+        head.append(raw)
+        if raw.strip():
+            break
+    numbered = list(_text_lines(path, head))
+    if not numbered or not numbered[-1][1].strip():
         raise TraceError(path, "empty file: not a trace file")
-    if _looks_like_jsonl(text):
-        return _decode_jsonl(path, text)
+    first = numbered[-1][1]
+    if _is_header(first):
+        return _decode_jsonl(
+            path, itertools.chain(numbered, _text_lines(path, lines, len(head) + 1))
+        )
+    if first.lstrip()[:1] in ("{", "["):
+        # A Chrome trace (or a damaged trace): one JSON document, read whole.
+        rest = b"".join(lines)
+        try:
+            tail = rest.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = len(head) + rest[: error.start].count(b"\n") + 1
+            raise TraceError(
+                path, "not UTF-8 text: not a trace file", line=line
+            ) from None
+        del rest
+        text = "".join(line + "\n" for _, line, _ in numbered[:-1])
+        text += first + ("\n" if numbered[-1][2] else "") + tail
+        del tail
+    else:
+        # Neither format can start like this: decode what was read (for the
+        # same message as a whole file would give) and read no further.
+        text = "".join(line + ("\n" if ended else "") for _, line, ended in numbered)
     if text.lstrip().startswith("{") and '"traceEvents"' in text[:200]:
         return _decode_chrome(path, text)
     if Path(path).suffix.lower() == ".jsonl":
-        return _decode_jsonl(path, text)
+        return _decode_jsonl(path, _numbered(text))
     return _decode_chrome(path, text)
 
 

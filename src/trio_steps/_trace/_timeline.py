@@ -567,7 +567,8 @@ def render_timeline(
         format: ``"svg"`` or ``"html"``.
 
     Returns:
-        The SVG document or HTML page.
+        The SVG document or HTML page: text that encodes as UTF-8 (a lone
+        surrogate in a name is written as its escape, ``\\ud800``).
 
     Raises:
         ValueError: ``format`` is neither ``"svg"`` nor ``"html"``.
@@ -577,8 +578,12 @@ def render_timeline(
     layout = _Layout(report)
     svg = "\n".join(_svg(report, layout))
     if format == "svg":
-        return '<?xml version="1.0" encoding="UTF-8"?>\n' + svg + "\n"
-    return _html(report, layout, svg)
+        picture = '<?xml version="1.0" encoding="UTF-8"?>\n' + svg + "\n"
+    else:
+        picture = _html(report, layout, svg)
+    # A lone surrogate (fromJSON('"\\ud800"') in a step name) is no character
+    # XML or UTF-8 allows: it is shown as its escape, as the printer does.
+    return picture.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 public(render_timeline)
