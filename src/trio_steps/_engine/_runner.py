@@ -184,6 +184,8 @@ class JobRunner:
 
         Raises:
             RuntimeError: The runner was already used.
+            JobDefinitionError: An expression of the job env failed to
+                evaluate (each problem listed, secrets masked); nothing ran.
             KeyboardInterrupt: Raised inside a step (R6.5), after the job
                 was hard-stopped and its report finalised.
         """
