@@ -19,7 +19,7 @@ import pytest
 
 from trio_steps._shell._process import control_directory
 
-from .cli_helpers import TIMEOUT, cli_command, cli_env, processes_with, wait_for_line
+from .cli_helpers import TIMEOUT, processes_with, wait_for_line
 
 Write = Callable[..., Path]
 Spawn = Callable[[Sequence[str]], subprocess.Popen[str]]
@@ -80,32 +80,12 @@ def _eventually_nothing_left(marker: str, pid: int) -> None:
 
 
 @pytest.fixture
-def spawn(tmp_path: Path) -> Iterator[Spawn]:
-    """Start ``trio-steps run``; at teardown kill it and what it left."""
-    started: list[subprocess.Popen[str]] = []
-    markers: list[str] = []
-
-    def start(args: Sequence[str]) -> subprocess.Popen[str]:
-        proc = subprocess.Popen(
-            cli_command(*args),
-            cwd=tmp_path,
-            env=cli_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        started.append(proc)
-        return proc
-
-    start.markers = markers  # type: ignore[attr-defined]
-    yield start
-    for proc in started:
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate(timeout=TIMEOUT)
-    for marker in markers:
-        for pid in processes_with(marker):
-            os.kill(pid, signal.SIGKILL)
+def marker() -> Iterator[str]:
+    """A marker for the job's processes; whatever carries it is killed at teardown."""
+    value = uuid.uuid4().hex
+    yield value
+    for pid in processes_with(value):
+        os.kill(pid, signal.SIGKILL)
 
 
 _CAUGHT = [
@@ -119,11 +99,9 @@ _CAUGHT = [
 
 @pytest.mark.parametrize("signum", _CAUGHT, ids=lambda s: f"signal-{int(s)}")
 def test_a_terminating_signal_stops_every_step_and_removes_their_files(
-    workflow: Write, spawn: Spawn, signum: int
+    workflow: Write, spawn_cli: Spawn, marker: str, signum: int
 ) -> None:
-    marker = uuid.uuid4().hex
-    spawn.markers.append(marker)  # type: ignore[attr-defined]
-    proc = spawn(["run", str(workflow(_workflow(marker)))])
+    proc = spawn_cli(["run", str(workflow(_workflow(marker)))])
     seen: list[str] = []
     wait_for_line(proc, "[fg] up", seen)
     assert processes_with(f"bg-{marker}")
@@ -138,14 +116,12 @@ def test_a_terminating_signal_stops_every_step_and_removes_their_files(
 
 
 def test_sigkill_of_the_command_still_ends_the_steps_and_their_files(
-    workflow: Write, spawn: Spawn
+    workflow: Write, spawn_cli: Spawn, marker: str
 ) -> None:
     """The guardian notices the command's death and cleans up after it:
     the steps' process groups, a daemon that left them (by its tracking id),
     and the step directories, whose scripts may hold secrets."""
-    marker = uuid.uuid4().hex
-    spawn.markers.append(marker)  # type: ignore[attr-defined]
-    proc = spawn(["run", str(workflow(_workflow(marker, daemon=True)))])
+    proc = spawn_cli(["run", str(workflow(_workflow(marker, daemon=True)))])
     seen: list[str] = []
     wait_for_line(proc, "[fg] up", seen)
     assert processes_with(f"daemon-{marker}")
