@@ -321,7 +321,10 @@ async def test_step_env_that_fails_fails_the_step_before_its_condition_r3_6(
         ts.Job(
             [
                 ts.Step(
-                    work(1), id="bad", condition="false", env={"A": "${{ fromJSON('{') }}"}
+                    work(1),
+                    id="bad",
+                    condition="false",
+                    env={"A": "${{ fromJSON('{') }}"},
                 ),
                 ts.Step(work(1), id="after", condition="always()"),
             ]

@@ -722,9 +722,7 @@ class JobRunner:
             assert step is not None
             # The env the step runs with: its own expanded (§14).
             run = current.run
-            env = (
-                run.env if run is not None else contexts.step_env(step, contexts.env)
-            )
+            env = run.env if run is not None else contexts.step_env(step, contexts.env)
             status = self._status(env)
             if not contexts.holds_after_cancel(current, status):
                 self._stop(current, _Reason.JOB)

@@ -27,7 +27,7 @@ __all__ = ["forget_shell", "resolve_shell"]
 _BASH: Final = ("bash", "--noprofile", "--norc", "-eo", "pipefail", "{0}")
 _SH: Final = ("sh", "-e", "{0}")
 #: No ``shell:``: bash or sh, with sh's arguments (rules §12).
-_DEFAULT: Final = (("bash", "-e", "{0}"), _SH)
+_DEFAULT: Final[tuple[tuple[str, ...], ...]] = (("bash", "-e", "{0}"), _SH)
 _EXTENSIONS: Final = {"bash": ".sh", "sh": ".sh", "python": ".py", "python3": ".py"}
 
 
@@ -75,14 +75,14 @@ def _resolve_shell(shell: str | None, search_path: str) -> tuple[list[str], str]
         return shutil.which(program, path=search_path)
 
     if shell is None:
-        for template in _DEFAULT:
-            found = find(template[0])
+        for default in _DEFAULT:
+            found = find(default[0])
             if found is not None:
-                return [found, *template[1:]], ".sh"
+                return [found, *default[1:]], ".sh"
         raise StepFailed("No shell found: neither 'bash' nor 'sh' is on PATH.")
     name = shell.strip()
     if name in ("bash", "sh"):
-        template = _BASH if name == "bash" else _SH
+        template: tuple[str, ...] = _BASH if name == "bash" else _SH
         found = find(name)
         if found is None:
             raise StepFailed(f"Shell {name!r} was not found on PATH.")
