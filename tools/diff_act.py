@@ -35,6 +35,7 @@ class, 1 otherwise, 2 when act or trio-steps cannot be run at all.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -43,6 +44,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -385,10 +387,24 @@ class Observed:
     problem: str | None = None
 
 
+#: The process groups running now, killed when the tester is interrupted.
+_LIVE: set[int] = set()
+_STOPPING = threading.Event()
+
+
+def _kill_live() -> None:
+    _STOPPING.set()
+    for pgid in list(_LIVE):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+
+
 def _run(
     command: Sequence[str], cwd: Path, env: dict[str, str], timeout: float
 ) -> tuple[int | None, str, str, float]:
     """Run ``command``; on timeout kill its process group. Returns rc, out, err."""
+    if _STOPPING.is_set():
+        return None, "", "interrupted", 0.0
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
@@ -400,12 +416,19 @@ def _run(
             stderr=err,
             start_new_session=True,
         )
+        _LIVE.add(proc.pid)
         try:
             rc: int | None = proc.wait(timeout)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             rc = None
+        finally:
+            _LIVE.discard(proc.pid)
+        if rc is not None:
+            # Whatever the runner left in its group goes too.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
         elapsed = time.perf_counter() - started
         out.seek(0)
         err.seek(0)
@@ -644,7 +667,14 @@ def run_corpus(
     with tempfile.TemporaryDirectory(prefix="diff-act-") as tmp:
         root = Path(tmp)
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            outcomes = list(pool.map(lambda g: run_one(g, act, trio, root), workflows))
+            try:
+                outcomes = list(
+                    pool.map(lambda g: run_one(g, act, trio, root), workflows)
+                )
+            except BaseException:
+                # Ctrl-C: the runners are in sessions of their own.
+                _kill_live()
+                raise
         if keep is not None:
             keep.mkdir(parents=True, exist_ok=True)
             for outcome in outcomes:
