@@ -49,6 +49,13 @@ if TYPE_CHECKING:
     from ._trace._write import write_trace as write_trace
     from ._workflow._nodes import WorkflowError as WorkflowError
     from ._workflow._read import load_workflow as load_workflow
+    from ._workflow._read import read_workflow_file as read_workflow_file
+    from ._engine._workflow_runner import WorkflowRunner as WorkflowRunner
+    from ._engine._workflow_runner import run_workflow as run_workflow
+    from ._workflows import Workflow as Workflow
+    from ._workflows import WorkflowJob as WorkflowJob
+    from ._workflows import WorkflowJobReport as WorkflowJobReport
+    from ._workflows import WorkflowReport as WorkflowReport
 
 #: Public name -> the private module that defines it.
 _EXPORTS: dict[str, str] = {
@@ -86,6 +93,14 @@ _EXPORTS: dict[str, str] = {
     "run_job": "_engine._runner",
     "success": "_status",
     "write_trace": "_trace._write",
+    # Whole workflows (rules §15).
+    "Workflow": "_workflows",
+    "WorkflowJob": "_workflows",
+    "WorkflowJobReport": "_workflows",
+    "WorkflowReport": "_workflows",
+    "WorkflowRunner": "_engine._workflow_runner",
+    "read_workflow_file": "_workflow._read",
+    "run_workflow": "_engine._workflow_runner",
 }
 
 __all__ = sorted(_EXPORTS)
