@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from ._context import StepContext as StepContext
     from ._engine._runner import JobRunner as JobRunner
     from ._engine._runner import run_job as run_job
+    from ._engine._workflow_runner import WorkflowRunner as WorkflowRunner
+    from ._engine._workflow_runner import run_workflow as run_workflow
     from ._errors import JobDefinitionError as JobDefinitionError
     from ._events import Event as Event
     from ._events import EventKind as EventKind
@@ -50,8 +52,6 @@ if TYPE_CHECKING:
     from ._workflow._nodes import WorkflowError as WorkflowError
     from ._workflow._read import load_workflow as load_workflow
     from ._workflow._read import read_workflow_file as read_workflow_file
-    from ._engine._workflow_runner import WorkflowRunner as WorkflowRunner
-    from ._engine._workflow_runner import run_workflow as run_workflow
     from ._workflows import Workflow as Workflow
     from ._workflows import WorkflowJob as WorkflowJob
     from ._workflows import WorkflowJobReport as WorkflowJobReport

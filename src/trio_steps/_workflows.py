@@ -58,6 +58,10 @@ def _tuple_of_str(value: Iterable[str] | str) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+def _frozen_outputs(value: Mapping[str, str]) -> Mapping[str, str]:
+    return types.MappingProxyType(dict(value))
+
+
 @attrs.frozen(kw_only=True)
 class WorkflowJob:
     """One job of a workflow: a :class:`Job` and what surrounds it (R15.1).
@@ -85,9 +89,7 @@ class WorkflowJob:
     job: Job
     needs: tuple[str, ...] = attrs.field(default=(), converter=_tuple_of_str)
     condition: str | None = None
-    outputs: Mapping[str, str] = attrs.field(
-        default=_EMPTY, converter=lambda m: types.MappingProxyType(dict(m))
-    )
+    outputs: Mapping[str, str] = attrs.field(default=_EMPTY, converter=_frozen_outputs)
     matrix: Mapping[str, object] | str | None = None
     fail_fast: bool = True
     max_parallel: int | None = None
@@ -143,13 +145,14 @@ def _job_problems(job: WorkflowJob) -> list[str]:
         or job.max_parallel < 1
     ):
         problems.append(f"{where}: max_parallel must be an integer >= 1")
-    for what, text in (
+    templates: tuple[tuple[str, object], ...] = (
         ("continue_on_error", job.continue_on_error),
         ("timeout_minutes", job.timeout_minutes),
-    ):
-        if isinstance(text, str):
+    )
+    for what, template in templates:
+        if isinstance(template, str):
             try:
-                compile_template(text, names=JOB_MATRIX_NAMES)
+                compile_template(template, names=JOB_MATRIX_NAMES)
             except ExpressionError as exc:
                 problems.append(f"{where}: invalid {what}: {exc}")
     return problems

@@ -47,6 +47,17 @@ _UNSAFE: Final = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 @attrs.define(eq=False)
+class _Group:
+    """The jobs one workflow job made (one, or one per combination)."""
+
+    wjob: WorkflowJob
+    limit: int
+    units: list[_Unit] = attrs.field(factory=list)
+    running: int = 0
+    left: int = 0
+
+
+@attrs.define(eq=False)
 class _Unit:
     """One job of the run: a job, or one combination of its matrix."""
 
@@ -56,7 +67,7 @@ class _Unit:
     strategy: dict[str, object]
     needs: dict[str, object]
     queued_at: float
-    queue_scope: trio.CancelScope = attrs.field(factory=trio.CancelScope)
+    group: _Group
     runner: JobRunner | None = None
     cancel_reason: str | None = None
     started_at: float | None = None
@@ -98,14 +109,21 @@ class WorkflowRunner:
         if max_jobs is None:
             max_jobs = os.cpu_count() or 1
         if isinstance(max_jobs, bool) or not isinstance(max_jobs, int) or max_jobs < 1:
-            raise JobDefinitionError(f"max_jobs must be an integer >= 1, not {max_jobs!r}")
+            raise JobDefinitionError(
+                f"max_jobs must be an integer >= 1, not {max_jobs!r}"
+            )
         self.workflow = workflow
         self.max_jobs = max_jobs
         self._on_event = on_event
         self._on_job = on_job
         self._log_dir = log_dir
-        self._limiter = trio.CapacityLimiter(max_jobs)
-        self._done = {job.id: trio.Event() for job in workflow.jobs}
+        # Jobs whose needs have not all ended, in file order; combinations
+        # waiting for a slot, in the order their jobs became ready (R15.2).
+        self._pending: list[WorkflowJob] = list(workflow.jobs)
+        self._queue: list[_Unit] = []
+        self._running = 0
+        self._nursery: trio.Nursery | None = None
+        self._halted = False  # hard-stopped: nothing more starts
         self._results: dict[str, Result] = {}
         self._outputs: dict[str, dict[str, str]] = {}
         self._reports: dict[str, WorkflowJobReport] = {}
@@ -131,8 +149,8 @@ class WorkflowRunner:
             raise RuntimeError("a WorkflowRunner runs its workflow once")
         self._started = True
         async with trio.open_nursery() as nursery:
-            for job in self.workflow.jobs:
-                nursery.start_soon(self._job_task, job)
+            self._nursery = nursery
+            self._advance()
         return self.report
 
     def cancel(self) -> None:
@@ -144,7 +162,7 @@ class WorkflowRunner:
         if self._cancelled:
             return
         self._cancelled = True
-        for unit in self._units:
+        for unit in list(self._units):
             self._cancel_unit(unit, "the workflow was cancelled")
 
     @property
@@ -202,16 +220,39 @@ class WorkflowRunner:
             return "success"
         return "skipped"
 
-    async def _job_task(self, wjob: WorkflowJob) -> None:
-        needs = self.workflow.needs_of(wjob.id)
-        for need in needs:
-            await self._done[need].wait()
-        try:
-            await self._run_job(wjob, needs)
-        finally:
-            self._done[wjob.id].set()
+    def _advance(self) -> None:
+        """Decide every job whose needs ended, then start what may start.
 
-    async def _run_job(self, wjob: WorkflowJob, needs: tuple[str, ...]) -> None:
+        Synchronous, in file order: which job runs first never depends on
+        the order Trio wakes tasks in.
+        """
+        if self._halted:
+            return
+        progress = True
+        while progress:
+            progress = False
+            for wjob in list(self._pending):
+                needs = self.workflow.needs_of(wjob.id)
+                if all(need in self._results for need in needs):
+                    self._pending.remove(wjob)
+                    self._decide(wjob, needs)
+                    progress = True
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Start queued combinations while the limits allow (R15.2, R15.5)."""
+        assert self._nursery is not None
+        for unit in list(self._queue):
+            if self._running >= self.max_jobs:
+                return
+            if unit.group.running >= unit.group.limit:
+                continue
+            self._queue.remove(unit)
+            self._running += 1
+            unit.group.running += 1
+            self._nursery.start_soon(self._unit_task, unit)
+
+    def _decide(self, wjob: WorkflowJob, needs: tuple[str, ...]) -> None:
         from ..expressions import (
             ExpressionError,
             compile_condition,
@@ -274,7 +315,7 @@ class WorkflowRunner:
             self._end_job(wjob, name, Result.FAILED, now, f"strategy.matrix: {exc}")
             return
         total = len(combinations)
-        units: list[_Unit] = []
+        group = _Group(wjob=wjob, limit=min(wjob.max_parallel or total, total))
         for index, combination in enumerate(combinations):
             key = combination_label(wjob.id, combination) if matrix else wjob.id
             while key in self._keys:
@@ -293,27 +334,23 @@ class WorkflowRunner:
                 strategy=strategy,
                 needs=needs_context,
                 queued_at=now,
+                group=group,
             )
-            if self._cancelled:
-                unit.cancel_reason = "the workflow was cancelled"
-                unit.queue_scope.cancel()
-            units.append(unit)
-        self._units.extend(units)
-        limiter = (
-            trio.CapacityLimiter(wjob.max_parallel)
-            if wjob.max_parallel is not None and wjob.max_parallel < total
-            else None
-        )
-        async with trio.open_nursery() as nursery:
-            for unit in units:
-                nursery.start_soon(self._unit_task, unit, units, limiter)
-        self._results[wjob.id] = combine_results(
+            group.units.append(unit)
+        group.left = total
+        self._units.extend(group.units)
+        self._queue.extend(group.units)
+
+    def _group_ended(self, group: _Group) -> None:
+        """Every combination of a job ended: its result and outputs (R15.3)."""
+        units = group.units
+        self._results[group.wjob.id] = combine_results(
             self._reports[u.key].result for u in units
         )
         outputs: dict[str, str] = {}
         for unit in units:  # every combination's outputs; the last wins
             outputs.update(self._reports[unit.key].outputs)
-        self._outputs[wjob.id] = outputs
+        self._outputs[group.wjob.id] = outputs
 
     def _end_job(
         self, wjob: WorkflowJob, name: str, result: Result, now: float, reason: str
@@ -351,31 +388,27 @@ class WorkflowRunner:
         unit.cancel_reason = reason
         if unit.runner is not None:
             unit.runner.cancel()
-        else:
-            unit.queue_scope.cancel()
+        elif unit in self._queue:  # queued: it never starts
+            self._queue.remove(unit)
+            self._finish_unit(unit, Result.CANCELED, reason=reason)
+            if self._nursery is not None:
+                self._advance()
+        # else: started, its runner not made yet; _run_unit cancels it
 
-    def _fail_fast(self, failed: _Unit, siblings: list[_Unit]) -> None:
-        for unit in siblings:
+    def _fail_fast(self, failed: _Unit) -> None:
+        for unit in failed.group.units:
             if unit is not failed:
                 self._cancel_unit(unit, f"fail-fast: {failed.key} failed")
 
-    async def _unit_task(
-        self, unit: _Unit, siblings: list[_Unit], limiter: trio.CapacityLimiter | None
-    ) -> None:
-        held: list[trio.CapacityLimiter] = []
+    async def _unit_task(self, unit: _Unit) -> None:
         try:
-            with unit.queue_scope:
-                for each in (limiter, self._limiter):
-                    if each is not None:
-                        await each.acquire_on_behalf_of(unit)
-                        held.append(each)
-            if unit.cancel_reason is not None:
-                self._finish_unit(unit, Result.CANCELED, reason=unit.cancel_reason)
-                return
-            await self._run_unit(unit, siblings)
+            await self._run_unit(unit)
         finally:
-            for each in held:
-                each.release_on_behalf_of(unit)
+            self._running -= 1
+            unit.group.running -= 1
+            if not unit.done:  # an error of ours: never leave a job open
+                self._finish_unit(unit, Result.FAILED, reason="internal error")
+            self._advance()
 
     def _templates(self, unit: _Unit) -> dict[str, object]:
         wjob = unit.wjob
@@ -423,7 +456,7 @@ class WorkflowRunner:
             runs_on = render(runs_on)
         return name, bool(continue_on_error), timeout, runs_on
 
-    async def _run_unit(self, unit: _Unit, siblings: list[_Unit]) -> None:
+    async def _run_unit(self, unit: _Unit) -> None:
         from ..expressions import ExpressionError
 
         wjob = unit.wjob
@@ -432,13 +465,17 @@ class WorkflowRunner:
             name, continue_on_error, timeout, runs_on = self._prepare(unit)
         except (ExpressionError, MatrixError) as exc:
             self._finish_unit(unit, Result.FAILED, reason=str(exc))
-            if wjob.fail_fast:
-                self._fail_fast(unit, siblings)
+            if wjob.fail_fast and wjob.matrix is not None:
+                self._fail_fast(unit)
             return
         job = wjob.job.evolve(
             name=name,
             timeout=timeout,
-            contexts={"needs": unit.needs, "matrix": unit.matrix, "strategy": unit.strategy},
+            contexts={
+                "needs": unit.needs,
+                "matrix": unit.matrix,
+                "strategy": unit.strategy,
+            },
         )
         log_dir = None
         if self._log_dir is not None:
@@ -460,8 +497,11 @@ class WorkflowRunner:
             return
         except BaseException:
             # A hard stop (R6.2) or an error: keep what happened.
+            self._halted = True
             live = runner.report
-            self._finish_unit(unit, live.result, name=name, report=live, runs_on=runs_on)
+            self._finish_unit(
+                unit, live.result, name=name, report=live, runs_on=runs_on
+            )
             raise
         outcome = report.result
         outputs: dict[str, str] = {}
@@ -485,7 +525,7 @@ class WorkflowRunner:
             reason=reason,
         )
         if result is Result.FAILED and wjob.fail_fast and wjob.matrix is not None:
-            self._fail_fast(unit, siblings)
+            self._fail_fast(unit)
 
     def _outputs_of(
         self, unit: _Unit, report: JobReport, runner: JobRunner
@@ -561,6 +601,7 @@ class WorkflowRunner:
         **fields: object,
     ) -> None:
         unit.done = True
+        unit.group.left -= 1
         self._record(
             self._job_report(
                 unit,
@@ -569,6 +610,8 @@ class WorkflowRunner:
                 **fields,  # type: ignore[arg-type]
             )
         )
+        if unit.group.left == 0:
+            self._group_ended(unit.group)
 
 
 def _uses_github(wjob: WorkflowJob) -> bool:

@@ -139,7 +139,9 @@ class _GraphLoader:
             return [(str(value), _value_pos(node, "needs"))]
         if not _is_seq(value):
             self.source.error(
-                _value_pos(node, "needs") if value is not None else _key_pos(node, "needs"),
+                _value_pos(node, "needs")
+                if value is not None
+                else _key_pos(node, "needs"),
                 f"needs must be a job id or a list of job ids, not {_type_name(value)}",
             )
             return []
@@ -212,7 +214,9 @@ class _GraphLoader:
         self.source.check_keys(value, _STRATEGY_KEYS, _STRATEGY_KEYS, "strategy")
         fail_fast = True
         if "fail-fast" in value:
-            fail_fast = self.source.boolean(value, "fail-fast", "fail-fast") is not False
+            fail_fast = (
+                self.source.boolean(value, "fail-fast", "fail-fast") is not False
+            )
         max_parallel: int | None = None
         if "max-parallel" in value:
             number = value["max-parallel"]

@@ -16,6 +16,7 @@ import attrs
 
 from .._errors import JobDefinitionError
 from .._job import Job
+from ._graph import _GraphLoader, is_expression
 from ._nodes import (
     Problem,
     _is_map,
@@ -26,7 +27,6 @@ from ._nodes import (
     _type_name,
     _value_pos,
 )
-from ._graph import _GraphLoader, is_expression
 from ._steps import ID_RE, _StepLoader
 
 if TYPE_CHECKING:
