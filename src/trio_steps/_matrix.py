@@ -15,7 +15,6 @@ and an entry added to no combination becomes a combination of its own.
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Mapping, Sequence
 from typing import Final
 
@@ -128,6 +127,8 @@ def _label(value: object) -> str:
         return str(int(value))
     if isinstance(value, str | int | float):
         return str(value)
+    import json  # only for a matrix value that is a list or a mapping
+
     return json.dumps(value, separators=(", ", ": "), default=str)
 
 

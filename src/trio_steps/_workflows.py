@@ -104,12 +104,21 @@ class WorkflowJob:
 
 
 def _job_problems(job: WorkflowJob) -> list[str]:
-    from .expressions import ExpressionError, compile_condition, compile_template
-
     where = f"job {job.id!r}"
     problems: list[str] = []
     if not isinstance(job.job, Job):
         problems.append(f"{where}: job must be a Job")
+    if (
+        job.condition is None
+        and not job.outputs
+        and job.matrix is None
+        and job.max_parallel is None
+        and not isinstance(job.continue_on_error, str)
+        and job.timeout_minutes is None
+    ):
+        return problems  # a plain job: no expression language to load
+    from .expressions import ExpressionError, compile_condition, compile_template
+
     if job.condition is not None:
         try:
             compile_condition(job.condition, names=JOB_IF_NAMES)
@@ -280,6 +289,7 @@ class WorkflowJobReport:
         id: The job id.
         name: The name GitHub would show (``test (3.12, a)``).
         matrix: This job's matrix values (empty without a matrix).
+        needs: The ids of the jobs it needed.
         outcome: The result before ``continue-on-error``.
         result: The conclusion: what ``needs.<id>.result`` says.
         outputs: The job outputs, masked.
@@ -297,6 +307,7 @@ class WorkflowJobReport:
     id: str
     name: str
     matrix: Mapping[str, object] = attrs.field(factory=dict)
+    needs: tuple[str, ...] = ()
     outcome: Result
     result: Result
     outputs: Mapping[str, str] = _EMPTY
@@ -315,8 +326,8 @@ class WorkflowReport:
     Attributes:
         result: ``FAILED`` if any job concluded ``failure``, ``CANCELED`` if
             the workflow was cancelled, else ``SUCCEEDED``.
-        jobs: :attr:`WorkflowJobReport.key` → report, in the order the jobs
-            ended; lookups ignore case.
+        jobs: :attr:`WorkflowJobReport.key` → report, in file order (the
+            jobs of a matrix in matrix order); lookups ignore case.
         cancelled: Whether the workflow was cancelled (Ctrl-C, ``cancel()``).
     """
 

@@ -129,6 +129,7 @@ class WorkflowRunner:
         self._reports: dict[str, WorkflowJobReport] = {}
         self._units: list[_Unit] = []
         self._keys: set[str] = set()
+        self._index: dict[str, int] = {}  # key -> index in its matrix
         self._cancelled = False
         self._started = False
         self._github: dict[str, object] | None = None
@@ -165,6 +166,13 @@ class WorkflowRunner:
         for unit in list(self._units):
             self._cancel_unit(unit, "the workflow was cancelled")
 
+    def job_runner(self, key: str) -> JobRunner | None:
+        """The :class:`JobRunner` of the job with this key, once it started."""
+        for unit in self._units:
+            if unit.key == key:
+                return unit.runner
+        return None
+
     @property
     def report(self) -> WorkflowReport:
         """The report so far; final once :meth:`run` has returned."""
@@ -175,6 +183,14 @@ class WorkflowRunner:
                 jobs[unit.key] = self._job_report(
                     unit, live.result, live.result, report=live
                 )
+        # File order, and each matrix's jobs in matrix order.
+        order = {job.id: n for n, job in enumerate(self.workflow.jobs)}
+        jobs = dict(
+            sorted(
+                jobs.items(),
+                key=lambda item: (order[item[1].id], self._index.get(item[0], 0)),
+            )
+        )
         failed = any(j.result is Result.FAILED for j in jobs.values())
         result = (
             Result.FAILED
@@ -321,6 +337,7 @@ class WorkflowRunner:
             while key in self._keys:
                 key += "'"
             self._keys.add(key)
+            self._index[key] = index
             strategy: dict[str, object] = {
                 "fail-fast": wjob.fail_fast,
                 "job-index": index,
@@ -364,6 +381,7 @@ class WorkflowRunner:
             key=key,
             id=wjob.id,
             name=name if "${{" not in name else wjob.id,
+            needs=self.workflow.needs_of(wjob.id),
             outcome=result,
             result=result,
             runs_on=wjob.runs_on,
@@ -581,6 +599,7 @@ class WorkflowRunner:
             id=wjob.id,
             name=name,
             matrix=unit.matrix,
+            needs=self.workflow.needs_of(wjob.id),
             outcome=outcome,
             result=result,
             outputs=outputs or {},
