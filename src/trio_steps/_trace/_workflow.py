@@ -129,7 +129,10 @@ def workflow_chrome_trace(report: WorkflowReport) -> dict[str, object]:
             if isinstance(entry.get("pid"), int):
                 entry["pid"] = base + int(entry["pid"])
             if entry.get("name") == "process_name":
-                entry["args"] = {"name": f"{job.name}: {entry['args']['name']}"}
+                name = str(entry["args"]["name"])
+                if not name.startswith("job: "):  # a parallel group's process
+                    name = f"{job.name}: {name}"
+                entry["args"] = {"name": name}
             if entry.get("name") == "process_sort_index":
                 entry["args"] = {"sort_index": entry["pid"]}
             if entry.get("s") == "g":  # a job event: on its job's track
