@@ -155,7 +155,7 @@ async def test_r15_10_timeline_has_a_lane_per_job(
         assert f">{job.name}</text>" in svg
     html = render_workflow_timeline(report, format="html")
     assert html.startswith("<!DOCTYPE html>")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="format"):
         render_workflow_timeline(report, format="png")  # type: ignore[arg-type]
 
 
