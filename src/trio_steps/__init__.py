@@ -47,6 +47,11 @@ if TYPE_CHECKING:
     from ._trace._stats import JobStatistics as JobStatistics
     from ._trace._stats import job_statistics as job_statistics
     from ._trace._timeline import render_timeline as render_timeline
+    from ._trace._workflow import WorkflowStatistics as WorkflowStatistics
+    from ._trace._workflow import load_workflow_trace as load_workflow_trace
+    from ._trace._workflow import render_workflow_timeline as render_workflow_timeline
+    from ._trace._workflow import workflow_statistics as workflow_statistics
+    from ._trace._workflow import write_workflow_trace as write_workflow_trace
     from ._trace._write import TraceWriter as TraceWriter
     from ._trace._write import write_trace as write_trace
     from ._workflow._nodes import WorkflowError as WorkflowError
@@ -101,6 +106,11 @@ _EXPORTS: dict[str, str] = {
     "WorkflowRunner": "_engine._workflow_runner",
     "read_workflow_file": "_workflow._read",
     "run_workflow": "_engine._workflow_runner",
+    "WorkflowStatistics": "_trace._workflow",
+    "load_workflow_trace": "_trace._workflow",
+    "render_workflow_timeline": "_trace._workflow",
+    "workflow_statistics": "_trace._workflow",
+    "write_workflow_trace": "_trace._workflow",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -69,10 +69,12 @@ class WorkflowJob:
     Attributes:
         id: The job id (unique in the workflow, ignoring case).
         job: What runs: steps, env, defaults, ``timeout`` and ``name`` (the
-            name may hold ``${{ }}`` over :data:`JOB_MATRIX_NAMES`).
+            name may hold ``${{ }}`` over ``github``, ``needs``,
+            ``strategy``, ``matrix``, ``vars`` and ``inputs``).
         needs: Ids of the jobs that must end before this one starts.
         condition: The job-level ``if:`` (``None``: ``success()``), over
-            :data:`JOB_IF_NAMES` and the status functions.
+            ``github``, ``needs``, ``vars``, ``inputs`` and the status
+            functions (R15.6).
         outputs: Output name → template over the job's ``steps`` context.
         matrix: A literal matrix (vectors, ``include``, ``exclude``), a
             ``${{ }}`` expression that gives one, or ``None``.

@@ -310,3 +310,31 @@ def test_r15_1_strategy_is_no_longer_a_warning() -> None:
 
     loaded = read_workflow(WORKFLOW)
     assert not [w for w in loaded.warnings if "strategy" in w.message]
+
+
+def test_r15_1_jobs_needing_a_reusable_workflow_do_not_run() -> None:
+    from trio_steps._workflow._read import read_workflow
+
+    text = """\
+on: push
+jobs:
+  call:
+    uses: org/repo/.github/workflows/x.yml@v1
+  after:
+    needs: call
+    steps:
+      - run: true
+  alone:
+    steps:
+      - run: true
+"""
+    loaded = read_workflow(text)
+    assert loaded.workflow is not None
+    assert [j.id for j in loaded.workflow.jobs] == ["alone"]
+    assert [(w.line, w.column) for w in loaded.warnings] == [(4, 5), (5, 3)]
+    assert (
+        "'after' needs a job that calls a reusable workflow"
+        in loaded.warnings[1].message
+    )
+    with pytest.raises(WorkflowError, match="needs a job that calls a reusable"):
+        ts.read_workflow_file(text, job="after")

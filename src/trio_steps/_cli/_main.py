@@ -532,6 +532,7 @@ def _run_workflow(
 ) -> int:
     """Run several jobs (rules §15): see ``_workflows.py``."""
     from .._errors import JobDefinitionError
+    from .._results import Result
     from ._workflows import configure, run_workflow_command
 
     try:
@@ -552,7 +553,16 @@ def _run_workflow(
         and os.environ.get("TERM") != "dumb"
     )
     _collect_from_here()
-    return run_workflow_command(whole, args, use_color=use_color)
+    report, interrupted = run_workflow_command(
+        whole, args, use_color=use_color, stopping_signals=_terminating_signals()
+    )
+    # R15.11: as for one job, an interrupted run that did not succeed was
+    # cancelled; otherwise a failed job fails the run.
+    if report.cancelled or (interrupted and report.result is not Result.SUCCEEDED):
+        return EXIT_CANCELLED
+    if report.result is Result.FAILED:
+        return EXIT_FAILED
+    return EXIT_SUCCESS
 
 
 def _check_outputs(args: argparse.Namespace) -> str | None:

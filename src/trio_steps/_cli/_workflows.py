@@ -302,14 +302,26 @@ def configure(
 
 
 def run_workflow_command(
-    workflow: Workflow, args: argparse.Namespace, *, use_color: bool
-) -> int:
-    """Run every job of ``workflow``; print; return the exit status (R15.9)."""
+    workflow: Workflow,
+    args: argparse.Namespace,
+    *,
+    use_color: bool,
+    stopping_signals: list[int],
+) -> tuple[WorkflowReport, bool]:
+    """Run every job of ``workflow`` and print (R15.11).
+
+    Args:
+        workflow: The jobs to run, configured.
+        args: The command line.
+        use_color: Colours and a status line.
+        stopping_signals: Signals (besides ``SIGINT``) that hard-stop.
+
+    Returns:
+        The report, and whether a signal interrupted the run.
+    """
     import trio
 
     from .._engine._workflow_runner import WorkflowRunner
-    from .._results import Result
-    from ._main import EXIT_CANCELLED, EXIT_FAILED, EXIT_SUCCESS, _terminating_signals
 
     printer = _WorkflowPrinter(workflow, color=use_color, stream=sys.stdout)
     outcome: dict[str, object] = {}
@@ -332,7 +344,7 @@ def run_workflow_command(
             log_dir=args.log_dir,
         )
         hard_stop = trio.CancelScope()
-        signals = [signal.SIGINT, *_terminating_signals()]
+        signals = [signal.SIGINT, *stopping_signals]
         with trio.open_signal_receiver(*signals) as received:
 
             async def watch() -> None:
@@ -372,8 +384,4 @@ def run_workflow_command(
             write_workflow_trace(report, args.trace)
         except (OSError, ValueError) as exc:
             print(f"trio-steps: could not write the trace: {exc}", file=sys.stderr)
-    if report.result is Result.FAILED:
-        return EXIT_FAILED
-    if report.cancelled or outcome.get("interrupted"):
-        return EXIT_CANCELLED
-    return EXIT_SUCCESS
+    return report, bool(outcome.get("interrupted"))

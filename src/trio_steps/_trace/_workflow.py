@@ -23,6 +23,7 @@ from typing import Final, Literal
 
 import attrs
 
+from .._face import public
 from .._results import CaseInsensitiveMapping, JobReport
 from .._workflows import WorkflowJobReport, WorkflowReport
 from ._chrome import chrome_trace
@@ -50,6 +51,7 @@ from ._stats import JobStatistics, job_statistics
 
 __all__ = [
     "WORKFLOW_KEY",
+    "WorkflowStatistics",
     "format_workflow_statistics",
     "load_workflow_trace",
     "render_workflow_timeline",
@@ -537,3 +539,12 @@ def render_workflow_timeline(
             + "\n</body></html>\n"
         )
     return picture.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+public(
+    WorkflowStatistics,
+    load_workflow_trace,
+    render_workflow_timeline,
+    workflow_statistics,
+    write_workflow_trace,
+)

@@ -308,11 +308,16 @@ class _GraphLoader:
         if self.source.problems:
             return None
         runnable = {job.id for job in self.jobs}
-        kept = [
-            job
-            for job in self.jobs
-            if all(need in runnable for need in self.needs_closure(job.id, graph))
-        ]
+        kept = []
+        for job in self.jobs:
+            if all(need in runnable for need in self.needs_closure(job.id, graph)):
+                kept.append(job)
+            else:
+                self.source.warn(
+                    self.job_pos[job.id],
+                    f"job {job.id!r} needs a job that calls a reusable workflow, "
+                    "which trio-steps cannot run: it will not run either",
+                )
         return Workflow(kept, name=name)
 
     def needs_closure(self, job_id: str, graph: Mapping[str, list[str]]) -> set[str]:
