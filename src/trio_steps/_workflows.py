@@ -214,6 +214,14 @@ class Workflow:
 
     jobs: tuple[WorkflowJob, ...]
     name: str | None = None
+    # Derived from the jobs, never passed in: id -> the ids it needs, as
+    # declared, and the ancestors found so far.
+    _needs: Mapping[str, tuple[str, ...]] = attrs.field(
+        init=False, repr=False, eq=False, alias="_needs"
+    )
+    _ancestors: dict[str, frozenset[str]] = attrs.field(
+        init=False, repr=False, eq=False, alias="_ancestors"
+    )
 
     def __init__(self, jobs: Iterable[WorkflowJob], *, name: str | None = None) -> None:
         listed = tuple(jobs)
@@ -246,6 +254,12 @@ class Workflow:
         if problems:
             raise JobDefinitionError(problems)
         self.__attrs_init__(jobs=listed, name=name)
+        object.__setattr__(
+            self,
+            "_needs",
+            types.MappingProxyType({k: tuple(v) for k, v in graph.items()}),
+        )
+        object.__setattr__(self, "_ancestors", {})
 
     def job(self, id: str) -> WorkflowJob:
         """The job with this id (ignoring case); ``KeyError`` if none."""
@@ -256,19 +270,28 @@ class Workflow:
 
     def needs_of(self, id: str) -> tuple[str, ...]:
         """The ids a job needs, spelled as the jobs declare their ids."""
-        by_fold = {j.id.casefold(): j.id for j in self.jobs}
-        return tuple(by_fold[n.casefold()] for n in self.job(id).needs)
+        needs = self._needs.get(id)
+        return needs if needs is not None else self._needs[self.job(id).id]
 
     def ancestors(self, id: str) -> frozenset[str]:
         """Every job ``id`` needs, directly or through other jobs."""
+        id = id if id in self._needs else self.job(id).id
+        known = self._ancestors.get(id)
+        if known is not None:
+            return known
         found: set[str] = set()
-        todo = list(self.needs_of(id))
+        todo = list(self._needs[id])
         while todo:
             need = todo.pop()
             if need not in found:
                 found.add(need)
-                todo.extend(self.needs_of(need))
-        return frozenset(found)
+                done = self._ancestors.get(need)
+                if done is not None:
+                    found |= done
+                else:
+                    todo.extend(self._needs[need])
+        result = self._ancestors[id] = frozenset(found)
+        return result
 
     def select(self, id: str) -> Workflow:
         """The workflow of job ``id`` and every job it needs (``--job ID``).

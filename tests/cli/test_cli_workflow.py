@@ -162,3 +162,40 @@ def test_r15_8_ctrl_c_cancels_every_job_then_always_jobs_run(
     assert "Cancelling the workflow" in err
     assert processes_with(marker) == []
     assert text.rstrip().endswith("Workflow cancelled")
+
+
+def test_r15_8_second_ctrl_c_hard_stops_every_job(
+    spawn_cli: Spawn, workflow: Write, marker: str
+) -> None:
+    sleeper = (
+        f"python3 -c \"import time; print('up', flush=True); time.sleep(300)\" {marker}"
+    )
+    ignoring = (
+        'python3 -c "import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN);'
+        f" print('up', flush=True); time.sleep(300)\" {marker}"
+    )
+    path = workflow(
+        "on: push\njobs:\n"
+        "  a:\n    steps:\n"
+        f"      - run: {sleeper}\n"
+        f"      - if: cancelled()\n        run: {ignoring}\n"
+        "  b:\n    steps:\n"
+        f"      - run: {sleeper}\n"
+        "  c:\n    needs: [a, b]\n    if: always()\n    steps:\n"
+        "      - run: echo never\n"
+    )
+    proc = spawn_cli(["run", str(path), "--interrupt-grace", "60"])
+    seen: list[str] = []
+    wait_for_line(proc, "up", seen)
+    wait_for_line(proc, "up", seen)
+    proc.send_signal(signal.SIGINT)
+    wait_for_line(proc, "up", seen)  # a's cancelled() step, which ignores SIGINT
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=TIMEOUT)
+    text = "".join(seen) + out
+    assert proc.returncode == 130, text + err
+    assert "Stopping every step now" in err
+    assert "echo never" not in text
+    assert "[c] job finished" not in text
+    assert processes_with(marker) == []
+    assert text.rstrip().endswith("Workflow cancelled")
