@@ -199,3 +199,64 @@ def test_r15_8_second_ctrl_c_hard_stops_every_job(
     assert "[c] job finished" not in text
     assert processes_with(marker) == []
     assert text.rstrip().endswith("Workflow cancelled")
+
+
+def test_r15_11_terminal_colours_jobs_and_shows_their_background_steps(
+    tmp_path: Path,
+) -> None:
+    import os
+    import re
+    import select
+    import time
+
+    pty = pytest.importorskip("pty")
+    from .cli_helpers import cli_command
+
+    path = tmp_path / "w.yml"
+    path.write_text(
+        "on: push\njobs:\n"
+        "  one:\n    steps:\n"
+        "      - {id: alpha, run: 'sleep 0.5; echo a', background: true}\n"
+        "      - {id: main, run: 'sleep 0.5'}\n"
+        "  two:\n    needs: one\n    steps:\n      - {id: last, run: echo done}\n",
+        encoding="utf-8",
+    )
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env["TERM"] = "xterm-256color"
+    proc = subprocess.Popen(
+        cli_command("run", str(path)),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        cwd=tmp_path,
+    )
+    os.close(slave)
+    output = b""
+    deadline = time.monotonic() + TIMEOUT
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 1)
+            if not ready:
+                if proc.poll() is not None:
+                    break
+                continue
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # the terminal closed: the command ended
+                break
+            if not data:
+                break
+            output += data
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.wait(timeout=TIMEOUT) == 0
+    text = output.decode(errors="replace")
+    assert "\x1b[" in text  # colours
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+    assert "one: alpha" in plain  # the status line: job, then its background step
+    assert "[two] [last] done" in plain
+    assert "Workflow succeeded" in plain

@@ -506,3 +506,72 @@ async def test_r15_9_log_dir_per_job(
     )
     await ts.run_workflow(workflow, log_dir=tmp_path)
     assert (tmp_path / "a_1_" / "s.log").read_text() == "line 0\n"
+
+
+async def test_r15_7_runs_on_is_evaluated_and_reported(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    workflow = ts.Workflow(
+        [
+            wj("m", matrix={"os": ["linux"]}, runs_on="${{ matrix.os }}-latest"),
+            wj("plain", runs_on=["self-hosted", "x64"]),
+        ]
+    )
+    report = await ts.run_workflow(workflow)
+    assert report.jobs["m (linux)"].runs_on == "linux-latest"
+    assert report.jobs["plain"].runs_on == ["self-hosted", "x64"]
+
+
+async def test_r15_2_a_job_env_that_fails_fails_only_its_job(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    workflow = ts.Workflow(
+        [
+            wj("a", env={"X": "${{ fromJSON('{') }}"}),
+            wj("b", needs="a", condition="failure()"),
+        ]
+    )
+    report = await ts.run_workflow(workflow)
+    assert report.jobs["a"].result is F
+    assert report.jobs["a"].report is None
+    assert report.jobs["a"].reason is not None
+    assert "job env 'X'" in report.jobs["a"].reason
+    assert span(report, "b") == (0, 1)
+
+
+async def test_r15_6_job_name_from_matrix_has_no_suffix(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    workflow = ts.Workflow(
+        [
+            ts.WorkflowJob(
+                id="t",
+                job=ts.Job([ts.Step(work(1))], name="test on ${{ matrix.os }}"),
+                matrix={"os": ["a", "b"]},
+            )
+        ]
+    )
+    report = await ts.run_workflow(workflow)
+    assert [j.name for j in report.jobs.values()] == ["test on a", "test on b"]
+    assert list(report.jobs) == ["t (a)", "t (b)"]
+
+
+async def test_r15_6_job_if_sees_github_and_vars(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    job = ts.Job(
+        [ts.Step(work(1))],
+        github={"event_name": "pull_request"},
+        vars={"DEPLOY": "yes"},
+    )
+    workflow = ts.Workflow(
+        [
+            ts.WorkflowJob(id="push", job=job, condition="github.event_name == 'push'"),
+            ts.WorkflowJob(
+                id="pr", job=job, condition="github.event_name == 'pull_request'"
+            ),
+            ts.WorkflowJob(id="var", job=job, condition="${{ vars.DEPLOY == 'yes' }}"),
+        ]
+    )
+    report = await ts.run_workflow(workflow, max_jobs=3)
+    assert report.results() == {"push": K, "pr": S, "var": S}
