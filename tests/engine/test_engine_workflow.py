@@ -575,3 +575,22 @@ async def test_r15_6_job_if_sees_github_and_vars(
     )
     report = await ts.run_workflow(workflow, max_jobs=3)
     assert report.results() == {"push": K, "pr": S, "var": S}
+
+
+async def test_r15_9_a_callback_that_raises_hard_stops_every_job(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    def on_job(job: ts.WorkflowJobReport) -> None:
+        if job.key == "quick":
+            raise ValueError("printer broke")
+
+    workflow = ts.Workflow(
+        [wj("quick", ts.Step(work(1))), wj("slow", ts.Step(work(100)))]
+    )
+    runner = ts.WorkflowRunner(workflow, on_job=on_job, max_jobs=2)
+    with pytest.RaisesGroup(pytest.RaisesExc(ValueError, match="printer broke")):
+        await runner.run()
+    slow = runner.report.jobs["slow"]
+    assert slow.result is C
+    assert slow.finished_at == 1
+    assert trio.current_time() == 1

@@ -84,7 +84,9 @@ class WorkflowRunner:
             :attr:`WorkflowJobReport.key`) and every :class:`Event` of its
             steps, synchronously, as they happen.
         on_job: Called with each :class:`WorkflowJobReport` as the job ends
-            (skipped jobs included).
+            (skipped jobs included). Neither callback may block; an
+            exception raised by one hard-stops every job (R6.2) and is then
+            raised from :meth:`run`, in an :class:`ExceptionGroup`.
         log_dir: A directory that receives one sub-directory of step logs
             per job (named after its key).
 
@@ -298,7 +300,9 @@ class WorkflowRunner:
             return
         if not holds:
             if self._cancelled:
-                self._end_job(wjob, name, Result.CANCELED, now, "cancelled")
+                self._end_job(
+                    wjob, name, Result.CANCELED, now, "the workflow was cancelled"
+                )
             else:
                 self._end_job(
                     wjob, name, Result.SKIPPED, now, f"if: {condition.source} was false"
