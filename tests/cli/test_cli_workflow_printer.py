@@ -92,7 +92,7 @@ def test_r15_11_one_plain_job_keeps_the_one_job_output() -> None:
         job = ts.WorkflowJob(
             id="a",
             job=ts.Job([ts.Step("true")]),
-            **changes,  # type: ignore[arg-type]
+            **changes,
         )
         assert not runs_as_one_job(ts.Workflow([job])), changes
     two = ts.Workflow(
