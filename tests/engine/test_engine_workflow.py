@@ -594,3 +594,24 @@ async def test_r15_9_a_callback_that_raises_hard_stops_every_job(
     assert slow.result is C
     assert slow.finished_at == 1
     assert trio.current_time() == 1
+
+
+async def test_r15_6_github_job_is_the_job_id(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    workflow = ts.Workflow(
+        [
+            ts.WorkflowJob(
+                id="build",
+                job=ts.Job(
+                    [ts.Step(work(1))], name="Build it", env={"J": "${{ github.job }}"}
+                ),
+                matrix={"x": [1]},
+            )
+        ]
+    )
+    report = await ts.run_workflow(workflow)
+    job = report.jobs["build (1)"]
+    assert job.name == "Build it (1)"
+    assert job.report is not None
+    assert job.report.env["J"] == "build"

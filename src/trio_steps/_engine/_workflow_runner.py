@@ -493,6 +493,8 @@ class WorkflowRunner:
         job = wjob.job.evolve(
             name=name,
             timeout=timeout,
+            # github.job is the job id, as on GitHub (not the display name).
+            github={**wjob.job.github, "job": wjob.id},
             contexts={
                 "needs": unit.needs,
                 "matrix": unit.matrix,
