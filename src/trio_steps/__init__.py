@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from ._context import StepContext as StepContext
     from ._engine._runner import JobRunner as JobRunner
     from ._engine._runner import run_job as run_job
+    from ._engine._workflow_runner import WorkflowRunner as WorkflowRunner
+    from ._engine._workflow_runner import run_workflow as run_workflow
     from ._errors import JobDefinitionError as JobDefinitionError
     from ._events import Event as Event
     from ._events import EventKind as EventKind
@@ -45,10 +47,20 @@ if TYPE_CHECKING:
     from ._trace._stats import JobStatistics as JobStatistics
     from ._trace._stats import job_statistics as job_statistics
     from ._trace._timeline import render_timeline as render_timeline
+    from ._trace._workflow import WorkflowStatistics as WorkflowStatistics
+    from ._trace._workflow import load_workflow_trace as load_workflow_trace
+    from ._trace._workflow import render_workflow_timeline as render_workflow_timeline
+    from ._trace._workflow import workflow_statistics as workflow_statistics
+    from ._trace._workflow import write_workflow_trace as write_workflow_trace
     from ._trace._write import TraceWriter as TraceWriter
     from ._trace._write import write_trace as write_trace
     from ._workflow._nodes import WorkflowError as WorkflowError
     from ._workflow._read import load_workflow as load_workflow
+    from ._workflow._read import read_workflow_file as read_workflow_file
+    from ._workflows import Workflow as Workflow
+    from ._workflows import WorkflowJob as WorkflowJob
+    from ._workflows import WorkflowJobReport as WorkflowJobReport
+    from ._workflows import WorkflowReport as WorkflowReport
 
 #: Public name -> the private module that defines it.
 _EXPORTS: dict[str, str] = {
@@ -86,6 +98,19 @@ _EXPORTS: dict[str, str] = {
     "run_job": "_engine._runner",
     "success": "_status",
     "write_trace": "_trace._write",
+    # Whole workflows (rules §15).
+    "Workflow": "_workflows",
+    "WorkflowJob": "_workflows",
+    "WorkflowJobReport": "_workflows",
+    "WorkflowReport": "_workflows",
+    "WorkflowRunner": "_engine._workflow_runner",
+    "read_workflow_file": "_workflow._read",
+    "run_workflow": "_engine._workflow_runner",
+    "WorkflowStatistics": "_trace._workflow",
+    "load_workflow_trace": "_trace._workflow",
+    "render_workflow_timeline": "_trace._workflow",
+    "workflow_statistics": "_trace._workflow",
+    "write_workflow_trace": "_trace._workflow",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -130,6 +130,8 @@ class Job:
         inputs: Values for the ``inputs`` context.
         github: Values that override the generated ``github`` context.
         workspace: The workspace directory (default: the current directory).
+        contexts: The ``needs``, ``matrix`` and ``strategy`` contexts its
+            expressions see (a job of a workflow, R15.6); empty by default.
 
     Raises:
         JobDefinitionError: Listing every problem of the job (rules §7).
@@ -148,6 +150,7 @@ class Job:
     inputs: Mapping[str, object] = attrs.field(default=_EMPTY)
     github: Mapping[str, object] = attrs.field(default=_EMPTY)
     workspace: str | None = None
+    contexts: Mapping[str, object] = attrs.field(default=_EMPTY)
     # Derived from the steps, never passed in (see Step.compiled_condition).
     plan: tuple[PlannedStep, ...] = attrs.field(
         default=(), init=False, repr=False, eq=False
@@ -172,6 +175,7 @@ class Job:
         inputs: Mapping[str, object] | None = None,
         github: Mapping[str, object] | None = None,
         workspace: str | None = None,
+        contexts: Mapping[str, object] | None = None,
     ) -> None:
         problems: list[str] = []
         main = _as_tuple(steps, "steps", problems)
@@ -188,6 +192,13 @@ class Job:
         _check_env(secrets, problems, "job secrets")
         _check_env(vars, problems, "job vars")
         _check_name(name, problems, "job")
+        if contexts is not None and not (
+            isinstance(contexts, Mapping)
+            and set(contexts) <= {"needs", "matrix", "strategy"}
+        ):
+            problems.append(
+                "job: contexts must be a mapping with needs, matrix and/or strategy"
+            )
         plan, implicit = _make_plan(main, post, problems)
         if problems:
             raise JobDefinitionError(problems)
@@ -205,6 +216,7 @@ class Job:
             inputs=MappingProxyType(dict(inputs or {})),
             github=MappingProxyType(dict(github or {})),
             workspace=workspace,
+            contexts=MappingProxyType(dict(contexts or {})),
         )
         object.__setattr__(self, "plan", plan)
         object.__setattr__(self, "implicit_wait_all", implicit)
@@ -227,6 +239,7 @@ class Job:
             "inputs": self.inputs,
             "github": self.github,
             "workspace": self.workspace,
+            "contexts": self.contexts,
         }
         steps = changes.pop("steps", self.steps)
         args.update(changes)

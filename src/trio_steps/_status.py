@@ -161,6 +161,10 @@ CONTEXT_NAMES: Final = (
     "vars",
     "secrets",
     "inputs",
+    # A job of a workflow (R15.6); empty in a job run alone.
+    "needs",
+    "matrix",
+    "strategy",
 )
 
 

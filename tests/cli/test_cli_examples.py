@@ -20,6 +20,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
         ("parallel-builds.yml", 0, "publishing docs.tar and pkg.whl"),
         ("failing-background.yml", 1, "[Clean up] cleaning up"),
         ("timeout.yml", 130, "[Report] the job was cancelled by its timeout"),
+        ("many-jobs.yml", 0, "[report] [Report] version 1.2.3, tests success"),
     ],
 )
 def test_example(name: str, exit_code: int, expected: str, tmp_path: Path) -> None:
@@ -38,5 +39,11 @@ def test_example(name: str, exit_code: int, expected: str, tmp_path: Path) -> No
 
 def test_every_example_is_tested() -> None:
     assert sorted(p.name for p in EXAMPLES.glob("*.yml")) == sorted(
-        ["service.yml", "parallel-builds.yml", "failing-background.yml", "timeout.yml"]
+        [
+            "service.yml",
+            "parallel-builds.yml",
+            "failing-background.yml",
+            "timeout.yml",
+            "many-jobs.yml",
+        ]
     )

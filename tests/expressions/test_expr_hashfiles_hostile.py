@@ -10,10 +10,11 @@ import re
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from trio_steps import expressions as ex
@@ -129,11 +130,16 @@ def _regex(segment: str) -> str:
     st.text(alphabet="ab*?[]!-", max_size=8),
     st.text(alphabet="ab-]![", max_size=6),
 )
+@example("[?--]", "a")  # a reference regex Python warns about
 def test_segment_matching_agrees_with_the_regular_expression(
     pattern: str, name: str
 ) -> None:
     try:
-        regex = re.compile(_regex(pattern), re.DOTALL)
+        with warnings.catch_warnings():
+            # ``--`` in a class is a range today; Python only warns that it
+            # may one day mean set difference. The reference keeps today's.
+            warnings.simplefilter("ignore", FutureWarning)
+            regex = re.compile(_regex(pattern), re.DOTALL)
     except re.error:
         with pytest.raises(Fault, match="bad character range"):
             _segment_pattern(pattern, pattern)

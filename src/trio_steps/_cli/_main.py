@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .._job import Job
     from .._results import JobReport
     from .._workflow._loader import LoadedWorkflow
+    from .._workflows import Workflow
 
 __all__ = ["main"]
 
@@ -117,17 +118,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser(
         "run",
-        help="run one job of a workflow file",
+        help="run the jobs of a workflow file",
         description=(
-            "Run one job of a workflow file. Exit status: 0 the job succeeded, "
-            "1 it failed, 2 invalid input (nothing ran), 130 it was cancelled. "
-            "Ctrl-C cancels the job (always() steps still run); a second "
-            "Ctrl-C stops every step at once."
+            "Run every job of a workflow file (or --job and the jobs it needs). "
+            "Exit status: 0 every job succeeded, 1 a job failed, 2 invalid "
+            "input (nothing ran), 130 it was cancelled. Ctrl-C cancels the "
+            "jobs (always() steps still run); a second Ctrl-C stops every "
+            "step at once."
         ),
     )
     run.add_argument("file", metavar="FILE", help="the workflow file")
     run.add_argument(
-        "--job", metavar="ID", help="the job to run (needed when there are several)"
+        "--job",
+        metavar="ID",
+        help="run this job and the jobs it needs (default: every job)",
+    )
+    run.add_argument(
+        "--max-jobs",
+        metavar="N",
+        type=_positive_int,
+        help="how many jobs may run at once (default: the CPU count)",
     )
     run.add_argument(
         "--env",
@@ -463,13 +473,19 @@ def _as_path(file: str) -> os.PathLike[str]:
 def _run_command(args: argparse.Namespace) -> int:
     from .._errors import JobDefinitionError
     from .._workflow._nodes import WorkflowError
-    from .._workflow._read import read_workflow, select_job
+    from .._workflow._read import read_workflow, select_job, select_workflow
+    from ._workflows import runs_as_one_job
 
     try:
         workflow = read_workflow(
             _as_path(args.file), skip_unsupported=args.skip_unsupported
         )
-        job = select_job(workflow, args.job)
+        # Every job, or --job and what it needs (R15.1); one plain job
+        # runs and prints as it always did.
+        whole = select_workflow(workflow, args.job)
+        if runs_as_one_job(whole):
+            args.job = whole.jobs[0].id
+        job = select_job(workflow, args.job) if args.job is not None else None
     except WorkflowError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -479,6 +495,8 @@ def _run_command(args: argparse.Namespace) -> int:
             f"{warning.file}:{warning.line}:{warning.column}: warning: {warning.message}",
             file=sys.stderr,
         )
+    if job is None or not runs_as_one_job(whole):
+        return _run_workflow(whole, workflow, args)
     try:
         job = _configure(job, workflow, args)
     except JobDefinitionError as exc:
@@ -507,6 +525,44 @@ def _run_command(args: argparse.Namespace) -> int:
         for error in group.exceptions:
             print(f"trio-steps: {error}", file=sys.stderr)
     return status
+
+
+def _run_workflow(
+    whole: Workflow, workflow: LoadedWorkflow, args: argparse.Namespace
+) -> int:
+    """Run several jobs (rules §15): see ``_workflows.py``."""
+    from .._errors import JobDefinitionError
+    from .._results import Result
+    from ._workflows import configure, run_workflow_command
+
+    try:
+        whole = configure(whole, workflow, args)
+    except JobDefinitionError as exc:
+        print(f"trio-steps: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    unwritable = _check_outputs(args)
+    if unwritable is not None:
+        print(f"trio-steps: {unwritable}", file=sys.stderr)
+        return EXIT_INVALID
+    for name, value in args.env:
+        os.environ[name] = value
+    use_color = (
+        not args.no_color
+        and "NO_COLOR" not in os.environ
+        and sys.stdout.isatty()
+        and os.environ.get("TERM") != "dumb"
+    )
+    _collect_from_here()
+    report, interrupted = run_workflow_command(
+        whole, args, use_color=use_color, stopping_signals=_terminating_signals()
+    )
+    # R15.11: as for one job, an interrupted run that did not succeed was
+    # cancelled; otherwise a failed job fails the run.
+    if report.cancelled or (interrupted and report.result is not Result.SUCCEEDED):
+        return EXIT_CANCELLED
+    if report.result is Result.FAILED:
+        return EXIT_FAILED
+    return EXIT_SUCCESS
 
 
 def _check_outputs(args: argparse.Namespace) -> str | None:

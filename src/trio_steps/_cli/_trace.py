@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     from .._results import JobReport
+    from .._workflows import WorkflowReport
 
 __all__ = ["register"]
 
@@ -84,6 +85,26 @@ def _load(path: Path) -> JobReport | None:
     return None
 
 
+def _load_workflow(path: Path) -> WorkflowReport | None:
+    """A workflow trace (rules §15), or ``None`` after printing why not."""
+    from .._trace._json import TraceError
+    from .._trace._workflow import load_workflow_trace
+
+    try:
+        return load_workflow_trace(path)
+    except TraceError as error:
+        print(f"trio-steps: {error}", file=sys.stderr)
+    except OSError as error:
+        print(f"trio-steps: {path}: cannot read: {error.strerror}", file=sys.stderr)
+    return None
+
+
+def _is_workflow(path: Path) -> bool:
+    from .._trace._workflow import is_workflow_trace
+
+    return is_workflow_trace(path)
+
+
 def run_timeline(args: argparse.Namespace) -> int:
     """Handle ``trio-steps timeline TRACE [-o OUT] [--format svg|html]``.
 
@@ -108,10 +129,18 @@ def run_timeline(args: argparse.Namespace) -> int:
             )
             return EXIT_BAD_TRACE
         fmt = "html" if suffix in (".html", ".htm") else "svg"
-    report = _load(args.trace)
-    if report is None:
-        return EXIT_BAD_TRACE
-    picture = render_timeline(report, format=fmt)
+    if _is_workflow(args.trace):
+        from .._trace._workflow import render_workflow_timeline
+
+        workflow = _load_workflow(args.trace)
+        if workflow is None:
+            return EXIT_BAD_TRACE
+        picture = render_workflow_timeline(workflow, format=fmt)
+    else:
+        report = _load(args.trace)
+        if report is None:
+            return EXIT_BAD_TRACE
+        picture = render_timeline(report, format=fmt)
     if output == "-":
         sys.stdout.write(picture)
         return 0
@@ -134,6 +163,26 @@ def run_stats(args: argparse.Namespace) -> int:
     """
     from .._trace._stats import format_statistics, job_statistics, statistics_to_json
 
+    if _is_workflow(args.trace):
+        from .._trace._workflow import (
+            format_workflow_statistics,
+            workflow_statistics,
+            workflow_statistics_to_json,
+        )
+
+        workflow = _load_workflow(args.trace)
+        if workflow is None:
+            return EXIT_BAD_TRACE
+        totals = workflow_statistics(workflow)
+        if args.json:
+            import json
+
+            sys.stdout.write(
+                json.dumps(workflow_statistics_to_json(totals), indent=2) + "\n"
+            )
+        else:
+            sys.stdout.write(format_workflow_statistics(workflow, totals))
+        return 0
     report = _load(args.trace)
     if report is None:
         return EXIT_BAD_TRACE

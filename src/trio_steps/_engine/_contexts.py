@@ -254,6 +254,11 @@ class JobContexts:
             "vars": dict(job.vars),
             "secrets": dict(job.secrets),
             "inputs": dict(job.inputs),
+            # A job of a workflow (R15.6): needs, matrix, strategy.
+            "needs": {},
+            "matrix": {},
+            "strategy": {},
+            **job.contexts,
         }
 
     def condition_holds(self, r: _Record, status: Status) -> bool:

@@ -74,7 +74,9 @@ def _step_args(step: StepReport) -> dict[str, object]:
     return args
 
 
-def chrome_trace(report: JobReport) -> dict[str, object]:
+def chrome_trace(
+    report: JobReport, *, origin: float | None = None
+) -> dict[str, object]:
     """Build the Chrome trace event object of a report (what ``.json`` holds).
 
     Layout: process 1 is the job, with thread 1 for the main sequence
@@ -87,12 +89,15 @@ def chrome_trace(report: JobReport) -> dict[str, object]:
 
     Args:
         report: The report to convert.
+        origin: The time shown as 0 (default: the job start); a workflow
+            trace gives all its jobs one origin (R15.10).
 
     Returns:
         A JSON-serialisable object with ``traceEvents``, ``displayTimeUnit``,
         ``otherData`` and the trio_steps content under ``trio_steps``.
     """
-    origin = _origin(report)
+    if origin is None:
+        origin = _origin(report)
     job = job_metadata(report.events)
     job_name = str(job.get("name") or "job")
     trace: list[dict[str, object]] = []

@@ -16,6 +16,7 @@ import attrs
 
 from .._errors import JobDefinitionError
 from .._job import Job
+from ._graph import _GraphLoader, is_expression
 from ._nodes import (
     Problem,
     _is_map,
@@ -30,6 +31,7 @@ from ._steps import ID_RE, _StepLoader
 
 if TYPE_CHECKING:
     from .._steps import MainStep
+    from .._workflows import Workflow
     from ._nodes import Node, Pos
     from ._source import _Source
 
@@ -62,13 +64,14 @@ _JOB_KEYS_IGNORED: Final = frozenset(
     }
 )
 # Ignored keys that change what a job does on GitHub: say so when they appear.
-_JOB_KEYS_NOTED: Final = frozenset({"container", "services", "strategy"})
+_JOB_KEYS_NOTED: Final = frozenset({"container", "services"})
 _DEFAULTS_RUN_KEYS: Final = frozenset({"shell", "working-directory"})
 
 # The contexts each place may name (GitHub's context availability table,
 # restricted to the contexts trio-steps provides).
 _WORKFLOW_ENV_NAMES: Final = ("github", "secrets", "inputs", "vars")
-_JOB_NAME_NAMES: Final = ("github", "inputs", "vars")
+_JOB_NAME_NAMES: Final = ("github", "inputs", "vars", "needs", "strategy", "matrix")
+_JOB_ENV_NAMES: Final = (*_WORKFLOW_ENV_NAMES, "needs", "strategy", "matrix")
 _DEFAULTS_NAMES: Final = ("env", "github", "inputs", "vars")
 
 
@@ -83,6 +86,7 @@ class LoadedWorkflow:
             locally, like reusable-workflow calls, are absent).
         warnings: Things that will not behave as on GitHub (an ignored
             ``services:``, a skipped unsupported step), with positions.
+        workflow: The jobs with their ``needs``, matrix and outputs (R15.1).
     """
 
     file: str
@@ -91,6 +95,7 @@ class LoadedWorkflow:
     job_ids: tuple[str, ...]
     jobs_pos: Pos
     warnings: tuple[Problem, ...] = ()
+    workflow: Workflow | None = None
 
 
 class _JobLoader:
@@ -105,6 +110,7 @@ class _JobLoader:
     def __init__(self, source: _Source, *, skip_unsupported: bool) -> None:
         self.source = source
         self.steps = _StepLoader(source, skip_unsupported=skip_unsupported)
+        self.graph = _GraphLoader(source)
 
     # -- the workflow ------------------------------------------------------
 
@@ -138,6 +144,7 @@ class _JobLoader:
         jobs_pos = _node_pos(root)
         jobs: dict[str, Job] = {}
         job_ids: list[str] = []
+        workflow = None
         if "jobs" not in root:
             self.source.error(
                 _node_pos(root), "the workflow has no 'jobs' key; add a job with steps"
@@ -171,6 +178,7 @@ class _JobLoader:
                     job = self.job(node, job_id, text, env, defaults)
                     if job is not None:
                         jobs[text] = job
+                workflow = self.graph.finish(node, name)
         return LoadedWorkflow(
             file=self.source.file,
             name=name,
@@ -178,6 +186,7 @@ class _JobLoader:
             job_ids=tuple(job_ids),
             jobs_pos=jobs_pos,
             warnings=tuple(sorted(self.source.warnings)),
+            workflow=workflow,
         )
 
     def defaults(
@@ -256,6 +265,7 @@ class _JobLoader:
                 f"job {job_id!r} calls a reusable workflow, which trio-steps "
                 "cannot run",
             )
+            self.graph.job(node, job_id, job_pos, None)
             return None
         name: str | None = job_id
         if "name" in node:
@@ -266,10 +276,10 @@ class _JobLoader:
                 )
         env = dict(workflow_env)
         if "env" in node:
-            env.update(self.source.env(node, "env", _WORKFLOW_ENV_NAMES))
+            env.update(self.source.env(node, "env", _JOB_ENV_NAMES))
         defaults = self.defaults(node, workflow_defaults)
         timeout: float | None = None
-        if "timeout-minutes" in node:
+        if "timeout-minutes" in node and not is_expression(node["timeout-minutes"]):
             timeout = self.source.minutes(node, "timeout-minutes")
         steps: list[MainStep] = []
         if "steps" not in node:
@@ -286,11 +296,12 @@ class _JobLoader:
             )
         else:
             steps = self.steps.load(node["steps"], defaults)
-        if len(self.source.problems) > before:
-            return None
-        try:
-            return Job(steps, env=env, timeout=timeout, name=name)
-        except JobDefinitionError as exc:  # every rule was checked above
-            for problem in exc.problems:  # pragma: no cover - a missed rule
-                self.source.error(job_pos, problem)
-            return None
+        built: Job | None = None
+        if len(self.source.problems) == before:
+            try:
+                built = Job(steps, env=env, timeout=timeout, name=name)
+            except JobDefinitionError as exc:  # every rule was checked above
+                for problem in exc.problems:  # pragma: no cover - a missed rule
+                    self.source.error(job_pos, problem)
+        self.graph.job(node, job_id, job_pos, built)
+        return built

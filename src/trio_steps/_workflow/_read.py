@@ -15,9 +15,10 @@ from ._loader import load
 from ._nodes import _STRING_NAME, Problem, WorkflowError
 
 if TYPE_CHECKING:
+    from .._workflows import Workflow
     from ._loader import LoadedWorkflow
 
-__all__ = ["load_workflow"]
+__all__ = ["load_workflow", "read_workflow_file"]
 
 Source: TypeAlias = "str | os.PathLike[str]"
 
@@ -179,4 +180,57 @@ def load_workflow(
     return select_job(workflow, job)
 
 
-public(load_workflow)
+def read_workflow_file(
+    source: Source, *, job: str | None = None, skip_unsupported: bool = False
+) -> Workflow:
+    """Read a GitHub Actions workflow file and return all its jobs (rules §15).
+
+    The whole file is validated (rules §13, R15.1), including each job's
+    ``needs``, ``if:``, ``outputs`` and ``strategy``.
+
+    Args:
+        source: A path (``os.PathLike``) to the workflow file, or the YAML
+            text itself as a ``str``.
+        job: Keep only this job (ignoring case) and the jobs it needs.
+        skip_unsupported: As for :func:`load_workflow`.
+
+    Returns:
+        The :class:`Workflow`, ready for :func:`~trio_steps.run_workflow`.
+
+    Raises:
+        WorkflowError: Listing every problem, each at ``file:line:column``;
+            also when ``job`` names no job, or a job that cannot run here.
+    """
+    loaded = read_workflow(source, skip_unsupported=skip_unsupported)
+    return select_workflow(loaded, job)
+
+
+def select_workflow(loaded: LoadedWorkflow, job: str | None) -> Workflow:
+    """The workflow of a loaded file, or of one job and what it needs."""
+    workflow = loaded.workflow
+    line, column = loaded.jobs_pos[0] + 1, loaded.jobs_pos[1] + 1
+    if job is not None:
+        select_job(loaded, job)  # the same errors as for one job
+    if workflow is None or not workflow.jobs:  # pragma: no cover - only reusable calls
+        raise WorkflowError(
+            [Problem(loaded.file, line, column, "no job of this workflow can run here")]
+        )
+    if job is None:
+        return workflow
+    try:
+        return workflow.select(job)
+    except KeyError:
+        raise WorkflowError(
+            [
+                Problem(
+                    loaded.file,
+                    line,
+                    column,
+                    f"job {job!r} needs a job that calls a reusable workflow, which "
+                    "trio-steps cannot run",
+                )
+            ]
+        ) from None
+
+
+public(load_workflow, read_workflow_file)
