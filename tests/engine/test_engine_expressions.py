@@ -258,3 +258,105 @@ async def test_steps_context_follows_each_publication_r5_2(
     assert report.result == ts.Result.SUCCEEDED
     assert seen["c"] == '{\n  "x": "1"\n} |'
     assert seen["d"] == "2 success"
+
+
+async def test_step_env_reading_its_own_name_sees_the_job_value_s14(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    seen: list[dict[str, str]] = []
+
+    async def look(ctx: ts.StepContext) -> None:
+        seen.append({key: ctx.env[key] for key in ("X", "Y", "Z")})
+
+    await ts.run_job(
+        ts.Job(
+            [
+                ts.Step(
+                    look,
+                    env={
+                        "X": "step-${{ env.X }}",
+                        # Step entries see the job env, never each other.
+                        "Y": "${{ env.X }}/${{ env.Z }}",
+                        "Z": "z",
+                    },
+                )
+            ],
+            env={"X": "job", "Y": "job-y"},
+        )
+    )
+    assert seen == [{"X": "step-job", "Y": "job/", "Z": "z"}]
+
+
+async def test_condition_sees_the_step_env_expanded_s14(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    report = await ts.run_job(
+        ts.Job(
+            [
+                ts.Step(
+                    work(1),
+                    id="runs",
+                    condition="env.MODE == 'on-job'",
+                    env={"MODE": "${{ env.BASE }}"},
+                ),
+                ts.Step(
+                    work(1),
+                    id="skipped",
+                    condition="contains(env.MODE, '{{')",
+                    env={"MODE": "${{ env.BASE }}"},
+                ),
+            ],
+            env={"BASE": "on-job"},
+        )
+    )
+    assert results(report, "runs") == (S, S)
+    assert results(report, "skipped") == (K, K)
+    assert report.steps["runs"].started_at == 0
+
+
+async def test_step_env_that_fails_fails_the_step_before_its_condition_r3_6(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    report = await ts.run_job(
+        ts.Job(
+            [
+                ts.Step(
+                    work(1),
+                    id="bad",
+                    condition="false",
+                    env={"A": "${{ fromJSON('{') }}"},
+                ),
+                ts.Step(work(1), id="after", condition="always()"),
+            ]
+        )
+    )
+    bad = report.steps["bad"]
+    assert (bad.outcome, bad.conclusion, bad.started_at) == (F, F, None)
+    assert bad.error is not None and "Interpolation failed" in bad.error
+    assert results(report, "after") == (S, S)
+    assert report.result is F
+
+
+async def test_arrays_and_objects_print_as_in_format_s14(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    seen: list[tuple[str, str, str]] = []
+
+    async def look(ctx: ts.StepContext) -> None:
+        seen.append((ctx.name, ctx.env["LIST"], ctx.env["WHOLE"]))
+
+    await ts.run_job(
+        ts.Job(
+            [
+                ts.Step(
+                    look,
+                    name="n ${{ fromJSON('{\"a\": 1}') }}",
+                    env={
+                        "LIST": "[${{ fromJSON('[1, 2]') }}]",
+                        "WHOLE": "${{ fromJSON('[]') }}",
+                    },
+                )
+            ]
+        )
+    )
+    assert seen == [("n Object", "[Array]", "Array")]

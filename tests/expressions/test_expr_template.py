@@ -48,9 +48,12 @@ def test_interpolation() -> None:
         ("${{ vars.big }}", "1E+21"),
         ("${{ -0.0 }}", "0"),
         ("${{ 0xff }}", "255"),
-        ("${{ vars.list }}", '[\n  1,\n  "a",\n  null\n]'),
-        ("${{ vars.obj }}", '{\n  "k": [\n    true\n  ]\n}'),
-        ("${{ vars.list.* }}", '[\n  1,\n  "a",\n  null\n]'),
+        # GitHub's format(): arrays and objects print as Array and Object.
+        ("${{ vars.list }}", "Array"),
+        ("${{ vars.obj }}", "Object"),
+        ("${{ vars.list.* }}", "Array"),
+        ("a ${{ vars.list }} ${{ vars.obj }}\n", "a Array Object\n"),
+        ("${{ toJSON(vars.list) }}", '[\n  1,\n  "a",\n  null\n]'),
         ("${{ env.EMPTY }}x", "x"),
     ],
 )
@@ -121,8 +124,8 @@ def test_evaluation_error_in_template_is_located() -> None:
         (2.0, "2"),
         (10**20, "1E+20"),
         ("s", "s"),
-        ([], "[]"),
-        ({"a": {}}, '{\n  "a": {}\n}'),
+        ([], "Array"),
+        ({"a": {}}, "Object"),
     ],
 )
 def test_to_string(value: object, expected: str) -> None:

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trio_steps import expressions as ex
+from trio_steps.expressions._values import to_json
 
 
 def text_of(value: object) -> str:
@@ -214,7 +215,7 @@ def test_json_of_deep_data_does_not_recurse() -> None:
         inner: list[object] = []
         current.append(inner)
         current = inner
-    text = ex.to_string(deep)
+    text = to_json(deep, max_chars=None)
     assert text.count("[") == 1501
     assert "  " * 1500 + "[]\n" + "  " * 1499 + "]\n" + "  " * 1498 + "]\n" in text
     assert text.endswith("\n  ]\n]")

@@ -60,17 +60,47 @@ async def test_non_zero_exit_fails_with_github_message_spec_12_r2_2(
     assert result.sink.stream("stdout") == ["before"]
 
 
-async def test_default_shell_is_bash_with_errexit_and_pipefail_spec_12(
+async def test_default_shell_is_bash_with_errexit_without_pipefail_spec_12(
     shell: ShellRunner,
 ) -> None:
     errexit = await shell("false\necho unreachable")
     assert isinstance(errexit.error, StepFailed)
     assert errexit.run.exit_code == 1
     assert errexit.sink.stream("stdout") == []
-    pipefail = await shell("false | true")
+    # GitHub's default is ``bash -e {0}``: a failing pipe stage is ignored.
+    no_pipefail = await shell("false | true\necho after")
+    assert no_pipefail.error is None
+    assert no_pipefail.sink.stream("stdout") == ["after"]
+    options = await shell('echo "$-" "$BASH_VERSION"; set -o | grep pipefail')
+    flags, version = options.sink.stream("stdout")[0].split(" ", 1)
+    assert "e" in flags and version != ""
+    assert options.sink.stream("stdout")[1].split() == ["pipefail", "off"]
+
+
+async def test_default_shell_without_bash_is_sh_e_spec_12(
+    shell: ShellRunner, tmp_path: Path
+) -> None:
+    only_sh = tmp_path / "only-sh"
+    only_sh.mkdir()
+    (only_sh / "sh").symlink_to(real_path("/bin/sh"))
+    result = await shell(
+        'false | true\necho "$-"\nfalse\necho unreachable',
+        env={"PATH": str(only_sh)},
+    )
+    assert isinstance(result.error, StepFailed)
+    assert result.run.exit_code == 1
+    [flags] = result.sink.stream("stdout")
+    assert "e" in flags
+
+
+async def test_explicit_bash_has_pipefail_and_no_profile_spec_12(
+    shell: ShellRunner,
+) -> None:
+    pipefail = await shell("false | true\necho after", shell="bash")
     assert isinstance(pipefail.error, StepFailed)
-    bash = await shell('echo "$BASH_VERSION"')
-    assert bash.sink.stream("stdout")[0] != ""
+    assert pipefail.sink.stream("stdout") == []
+    options = await shell("set -o | grep pipefail", shell="bash")
+    assert options.sink.stream("stdout")[0].split() == ["pipefail", "on"]
 
 
 async def test_sh_shell_has_errexit_but_no_pipefail_spec_12(shell: ShellRunner) -> None:

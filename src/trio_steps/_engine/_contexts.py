@@ -295,12 +295,39 @@ class JobContexts:
         except (Exception, HashFilesPending):
             return False
 
+    def expand_step_env(
+        self, step: Step, job_env: Mapping[str, str], job_status: Result | None
+    ) -> Mapping[str, str]:
+        """The env a step runs with, its own ``${{ }}`` expanded (§14).
+
+        Every value of the step's ``env`` is evaluated against the same
+        contexts, whose ``env`` is ``job_env`` (the workflow and job env and
+        what ``GITHUB_ENV`` added): ``env.X`` in the step's own ``X`` reads
+        the job's ``X``. As the runner's ``StepsRunner.RunAsync`` does
+        before it evaluates the step's condition (actions/runner,
+        ``src/Runner.Worker/StepsRunner.cs``).
+
+        Raises:
+            ExpressionError: An expression failed to evaluate.
+        """
+        if not any("${{" in value for value in step.env.values()):
+            return self.step_env(step, job_env)
+        from ..expressions import compile_template
+
+        contexts = self.evaluation(self.status(job_status, job_env), job_env)
+        env = dict(job_env)
+        for key, value in step.env.items():
+            if "${{" in value:
+                value = compile_template(value, names=CONTEXT_NAMES).render(contexts)
+            env[key] = value
+        return MappingProxyType(env)
+
     def interpolate(self, r: _Record, status: Status) -> Fields:
         """Expand ``${{ }}`` in the step's fields at its turn (R3.6).
 
-        The step's ``env`` values are expanded first, against the job env;
-        ``run``, ``name``, ``working_directory`` and ``shell`` then see the
-        expanded step env in the ``env`` context, as on GitHub. The name,
+        ``status.env`` is the step's env already expanded
+        (:meth:`expand_step_env`); ``run``, ``name``, ``working_directory``
+        and ``shell`` see it in the ``env`` context, as on GitHub. The name,
         ``timeout-minutes`` and ``continue-on-error`` go to the record.
 
         Raises:
@@ -310,22 +337,14 @@ class JobContexts:
 
         step = r.plan.step
         assert step is not None
-        job_env = dict(status.env)
-        for key in step.env:
-            job_env.pop(key, None)
-        contexts = self.evaluation(status, job_env)
+        env = status.env
+        contexts = self.evaluation(status, env)
 
         def expand(text: str | None) -> str | None:
             if text is None or "${{" not in text:
                 return text
             return compile_template(text, names=CONTEXT_NAMES).render(contexts)
 
-        env = dict(job_env)
-        for key, value in step.env.items():
-            expanded = expand(value)
-            assert expanded is not None
-            env[key] = expanded
-        contexts["env"] = env
         script = expand(step.run) if isinstance(step.run, str) else None
         name = expand(step.name)
         if name is not None:
@@ -344,7 +363,7 @@ class JobContexts:
                 ).evaluate(contexts)
             )
         return (
-            MappingProxyType(env),
+            env if isinstance(env, MappingProxyType) else MappingProxyType(dict(env)),
             script,
             expand(step.working_directory),
             expand(step.shell),

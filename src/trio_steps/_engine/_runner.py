@@ -421,7 +421,16 @@ class JobRunner:
         step = r.plan.step
         assert step is not None
         contexts = self._contexts
-        status = self._status(contexts.step_env(step, job_env))
+        try:
+            # The step's env first, then its condition sees it (§14).
+            with deferred_hash_files(hashes):
+                env = contexts.expand_step_env(step, job_env, self._result)
+        except Exception as exc:  # R3.6
+            self._condition_failed(
+                r, f"Interpolation failed: {_describe_exception(exc)}"
+            )
+            return None
+        status = self._status(env)
         try:
             with deferred_hash_files(hashes):
                 holds = contexts.condition_holds(r, status)
@@ -711,7 +720,10 @@ class JobRunner:
         ):
             step = current.plan.step
             assert step is not None
-            status = self._status(contexts.step_env(step, contexts.env))
+            # The env the step runs with: its own expanded (§14).
+            run = current.run
+            env = run.env if run is not None else contexts.step_env(step, contexts.env)
+            status = self._status(env)
             if not contexts.holds_after_cancel(current, status):
                 self._stop(current, _Reason.JOB)
         for r in list(self._active):

@@ -4,6 +4,11 @@ GitHub's defaults: ``bash -e {0}`` without ``shell:`` (``sh -e {0}`` where
 there is no bash), ``bash --noprofile --norc -eo pipefail {0}`` for an
 explicit ``shell: bash``, ``python`` for ``shell: python``, and a custom
 template containing ``{0}``. Answers are cached per search path.
+
+The default follows the runner's ``ScriptHandler.RunAsync`` (actions/runner
+``src/Runner.Worker/Handlers/ScriptHandler.cs``): with no shell it takes
+``bash`` (or ``sh``) from ``PATH`` and the arguments of ``sh`` from
+``ScriptHandlerHelpers._defaultArguments``, ``-e {0}``: no ``pipefail``.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ if TYPE_CHECKING:
 __all__ = ["forget_shell", "resolve_shell"]
 _BASH: Final = ("bash", "--noprofile", "--norc", "-eo", "pipefail", "{0}")
 _SH: Final = ("sh", "-e", "{0}")
+#: No ``shell:``: bash or sh, with sh's arguments (rules §12).
+_DEFAULT: Final[tuple[tuple[str, ...], ...]] = (("bash", "-e", "{0}"), _SH)
 _EXTENSIONS: Final = {"bash": ".sh", "sh": ".sh", "python": ".py", "python3": ".py"}
 
 
@@ -31,7 +38,8 @@ def resolve_shell(shell: str | None, search_path: str) -> tuple[list[str], str]:
     """Turn a step's ``shell`` into an argv template and a script extension.
 
     Args:
-        shell: ``None`` (bash, or ``sh`` where bash is missing), ``"bash"``,
+        shell: ``None`` (``bash -e``, or ``sh -e`` where bash is missing),
+            ``"bash"``,
             ``"sh"``, ``"python"`` (or ``python3`` where ``python`` is
             missing), or a command template containing ``{0}``, split like a
             POSIX shell would.
@@ -67,14 +75,14 @@ def _resolve_shell(shell: str | None, search_path: str) -> tuple[list[str], str]
         return shutil.which(program, path=search_path)
 
     if shell is None:
-        for template in (_BASH, _SH):
-            found = find(template[0])
+        for default in _DEFAULT:
+            found = find(default[0])
             if found is not None:
-                return [found, *template[1:]], ".sh"
+                return [found, *default[1:]], ".sh"
         raise StepFailed("No shell found: neither 'bash' nor 'sh' is on PATH.")
     name = shell.strip()
     if name in ("bash", "sh"):
-        template = _BASH if name == "bash" else _SH
+        template: tuple[str, ...] = _BASH if name == "bash" else _SH
         found = find(name)
         if found is None:
             raise StepFailed(f"Shell {name!r} was not found on PATH.")

@@ -108,9 +108,9 @@ def to_string(value: object) -> str:
 
     Null is empty, booleans are ``true``/``false``, numbers are formatted as
     GitHub formats them (``1``, ``0.5``, ``1E+21``, ``-0`` as ``0``), strings
-    are unchanged and arrays and objects are JSON as ``toJSON()`` writes them.
-    (Inside the language, ``format()`` and ``join()`` print arrays and
-    objects as ``Array`` and ``Object``, as in GitHub.)
+    are unchanged, arrays are ``Array`` and objects ``Object``, as GitHub's
+    ``format()`` prints them (a template that mixes text and expressions is
+    a ``format()`` call on GitHub). Use ``toJSON()`` for their JSON.
 
     Args:
         value: Any value.

@@ -156,7 +156,8 @@ class Template:
 
         Values become text as GitHub prints them: null is empty, booleans are
         ``true``/``false``, numbers as GitHub formats them (``1``, ``0.5``,
-        ``1E+21``) and arrays and objects as JSON, as ``toJSON()`` writes them.
+        ``1E+21``) and arrays and objects as ``Array`` and ``Object``, as
+        GitHub's ``format()`` prints them.
 
         Args:
             contexts: The contexts, as for :meth:`CompiledExpression.evaluate`.

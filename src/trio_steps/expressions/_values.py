@@ -223,12 +223,11 @@ def to_string(value: object) -> str:
 def to_text(value: object) -> str:
     """Convert a value to the text that ``${{ }}`` interpolation produces.
 
-    Like :func:`to_string`, except that arrays and objects become JSON as
-    ``toJSON()`` prints them.
+    The same as :func:`to_string`: GitHub turns a template that mixes text
+    and expressions into ``format()`` (the runner's ``TemplateReader.
+    ParseScalar``), which prints arrays as ``Array`` and objects as
+    ``Object``.
     """
-    kind = kind_of(value)
-    if kind in (ARRAY, OBJECT):
-        return to_json(value, max_chars=None)
     return to_string(value)
 
 
