@@ -11,8 +11,9 @@ succeeds at once.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Final
 
 import attrs
@@ -59,17 +60,72 @@ def quarters(low: float, high: float) -> st.SearchStrategy[float]:
     return st.integers(round(low * 4), round(high * 4)).map(lambda k: k / 4)
 
 
-@st.composite
-def _writes(draw: st.DrawFn, duration: float, id: str) -> tuple[Write, ...]:
-    count = draw(st.integers(0, 2))
-    limit = min(duration, 4.0)
-    offsets = sorted(draw(quarters(0, limit)) for _ in range(count))
+# Every strategy a job is drawn from is built once, here or in a cache, and
+# a job is drawn by plain functions that take ``draw`` (no strategy objects
+# are built per job: building and validating them was most of the time).
+# The draws keep the order and ranges of the first version, so shrinking
+# works as before: every first choice is the simplest one.
+_BOOL: Final = st.booleans()
+_STEP_TIMEOUT: Final = st.none() | st.integers(1, 20)  # quarters of a second
+_DURATION: Final = st.integers(0, 16)
+_WRITE_COUNT: Final = st.integers(0, 2)
+_WRITE_KIND: Final = st.sampled_from(WRITE_KINDS)
+_WRITE_NAME: Final = {kind: st.sampled_from(names) for kind, names in _NAMES.items()}
+_ENDING: Final = st.sampled_from(ENDINGS)
+_STOP_DELAY: Final = st.sampled_from(STOP_DELAYS)
+_CONDITION: Final = st.sampled_from(CONDITIONS)
+_KIND: Final = st.sampled_from(_KINDS)
+_MEMBERS: Final = st.integers(1, 3)
+# Few slots make queueing (R4.2, I2, I3) common; up to 12 still occurs.
+_SLOTS: Final = st.integers(1, 3) | st.integers(1, 12)
+_JOB_TIMEOUT: Final = st.none() | st.integers(1, 40)
+_ENV: Final = st.sampled_from(({}, {"E1": "job"}))
+_GRACE: Final = st.sampled_from(GRACES)
+
+
+@functools.cache
+def _below(n: int) -> st.SearchStrategy[int]:
+    """0 .. n, built once per bound."""
+    return st.integers(0, n)
+
+
+@functools.cache
+def _between(low: int, high: int) -> st.SearchStrategy[int]:
+    return st.integers(low, high)
+
+
+def _draw_writes(draw: st.DrawFn, duration: float, id: str) -> tuple[Write, ...]:
+    count = draw(_WRITE_COUNT)
+    if not count:
+        return ()
+    limit = _below(round(min(duration, 4.0) * 4))
+    offsets = sorted(draw(limit) / 4 for _ in range(count))
     writes = []
     for number, at in enumerate(offsets, 1):
-        kind = draw(st.sampled_from(WRITE_KINDS))
-        name = draw(st.sampled_from(_NAMES[kind]))
+        kind = draw(_WRITE_KIND)
+        name = draw(_WRITE_NAME[kind])
         writes.append(Write(at=at, kind=kind, name=name, value=f"{id}.{number}"))
     return tuple(writes)
+
+
+def _draw_scripted(draw: st.DrawFn, id: str, background: bool) -> Step:
+    quarters_timeout = draw(_STEP_TIMEOUT)
+    timeout = None if quarters_timeout is None else quarters_timeout / 4
+    duration = draw(_DURATION) / 4
+    if timeout is not None and draw(_BOOL):
+        duration = math.inf  # runs until its timeout stops it
+    return ScriptedStep(
+        duration,
+        ending=draw(_ENDING),
+        writes=_draw_writes(draw, duration, id),
+        stop_delay=draw(_STOP_DELAY),
+        observe=draw(_BOOL),
+        id=id,
+        background=background,
+        condition=draw(_CONDITION),
+        continue_on_error=draw(_BOOL),
+        timeout=timeout,
+    )
 
 
 @st.composite
@@ -77,6 +133,12 @@ def scripted_steps(
     draw: st.DrawFn, *, id: str, background: bool = False, post: bool = False
 ) -> Step:
     """One scripted run step with the given id.
+
+    Its duration is 0 to 4 s, or endless with a timeout (0.25 to 5 s); it
+    ends as one of ``ENDINGS``, writes up to two outputs, env or path entries,
+    keeps running 0 to 20 s after being stopped, may observe what it sees,
+    and has a drawn condition and ``continue-on-error``. Every time is a
+    multiple of 0.25 s.
 
     Args:
         draw: Hypothesis' draw function (supplied by ``@composite``).
@@ -87,51 +149,54 @@ def scripted_steps(
     Returns:
         A strategy for the step.
     """
-    timeout = draw(st.none() | quarters(0.25, 5))
-    duration = draw(quarters(0, 4))
-    if timeout is not None and draw(st.booleans()):
-        duration = math.inf  # runs until its timeout stops it
-    return ScriptedStep(
-        duration,
-        ending=draw(st.sampled_from(ENDINGS)),
-        writes=draw(_writes(duration, id)),
-        stop_delay=draw(st.sampled_from(STOP_DELAYS)),
-        observe=draw(st.booleans()),
-        id=id,
-        background=background and not post,
-        condition=draw(st.sampled_from(CONDITIONS)),
-        continue_on_error=draw(st.booleans()),
-        timeout=timeout,
-    )
+    return _draw_scripted(draw, id, background and not post)
 
 
-@st.composite
-def jobs(
+def _extra_strategy(
+    extra_steps: st.SearchStrategy[Step] | Sequence[st.SearchStrategy[Step]] | None,
+) -> st.SearchStrategy[Step] | None:
+    if extra_steps is None:
+        return None
+    if isinstance(extra_steps, st.SearchStrategy):
+        return extra_steps
+    options = list(extra_steps)
+    if not options:
+        return None
+    return st.one_of(options)
+
+
+def _draw_run_step(
+    draw: st.DrawFn,
+    id: str,
+    background: bool,
+    extra: st.SearchStrategy[Step] | None,
+) -> Step:
+    # With extra steps, each run step is first either scripted or the
+    # user's: shrinking goes towards scripted ones, so a minimal failing
+    # job keeps only the user's steps that the failure needs.
+    if extra is not None and draw(_BOOL):
+        step = draw(extra)
+        if not isinstance(step, Step):
+            raise TypeError(f"extra_steps drew {step!r}, not a trio_steps.Step")
+        return step.evolve(id=id, background=background)
+    return _draw_scripted(draw, id, background)
+
+
+def _draw_targets(draw: st.DrawFn, background: list[str]) -> list[str]:
+    pool = list(background)
+    count = draw(_between(1, min(3, len(pool))))
+    return [pool.pop(draw(_below(len(pool) - 1))) for _ in range(count)]
+
+
+def _draw_job(
     draw: st.DrawFn,
     *,
-    max_steps: int = 8,
-    max_post_steps: int = 2,
-    max_background: int | None = None,
-    cancellation: bool = True,
+    max_steps: int,
+    max_post_steps: int,
+    max_background: int | None,
+    cancellation: bool,
+    extra: st.SearchStrategy[Step] | None,
 ) -> Job:
-    """Valid jobs of scripted steps, for the engine and the model alike.
-
-    Jobs mix foreground and background steps, ``wait`` (one or several ids),
-    ``wait-all``, ``cancel``, ``parallel``, conditions over the status
-    functions (and one that raises), ``continue-on-error``, timeouts, post
-    steps, ``max_background`` from 1 to 12, small graces (0 included) and,
-    when ``cancellation`` is true, a job timeout (a job cancellation, R6.1).
-
-    Args:
-        draw: Hypothesis' draw function (supplied by ``@composite``).
-        max_steps: Most main entries (a ``parallel`` counts as one).
-        max_post_steps: Most post steps.
-        max_background: Fix ``max_background``; ``None`` draws 1..12.
-        cancellation: Whether to draw a job timeout.
-
-    Returns:
-        A strategy for :class:`~trio_steps.Job`.
-    """
     number = 0
 
     def next_id() -> str:
@@ -141,51 +206,110 @@ def jobs(
 
     background: list[str] = []
     steps: list[MainStep] = []
-    for _ in range(draw(st.integers(1, max_steps))):
-        kind = draw(st.sampled_from(_KINDS))
+    for _ in range(draw(_between(1, max_steps))):
+        kind = draw(_KIND)
         if kind in ("wait", "cancel") and not background:
             kind = "foreground"
         if kind in ("foreground", "background"):
-            step = draw(scripted_steps(id=next_id(), background=kind == "background"))
-            steps.append(step)
-            if step.background:
-                background.append(step.id or "")
+            id = next_id()
+            steps.append(_draw_run_step(draw, id, kind == "background", extra))
+            if kind == "background":
+                background.append(id)
         elif kind == "parallel":
             members = [
-                draw(scripted_steps(id=next_id()))
-                for _ in range(draw(st.integers(1, 3)))
+                _draw_run_step(draw, next_id(), False, extra)
+                for _ in range(draw(_MEMBERS))
             ]
             steps.append(Parallel(members))
             background.extend(m.id or "" for m in members)
         elif kind == StepKind.WAIT_ALL:
-            steps.append(WaitAll(continue_on_error=draw(st.booleans())))
+            steps.append(WaitAll(continue_on_error=draw(_BOOL)))
         else:
-            targets = draw(
-                st.lists(
-                    st.sampled_from(background), min_size=1, max_size=3, unique=True
-                )
-            )
+            targets = _draw_targets(draw, background)
             if kind == StepKind.WAIT:
-                steps.append(Wait(targets, continue_on_error=draw(st.booleans())))
+                steps.append(Wait(targets, continue_on_error=draw(_BOOL)))
             else:
                 steps.append(Cancel(targets))
     post = [
-        draw(scripted_steps(id=next_id(), post=True))
-        for _ in range(draw(st.integers(0, max_post_steps)))
+        _draw_run_step(draw, next_id(), False, extra)
+        for _ in range(draw(_between(0, max_post_steps)))
     ]
-    # Few slots make queueing (R4.2, I2, I3) common; up to 12 still occurs.
-    slots = st.integers(1, 3) | st.integers(1, 12)
-    limit = draw(slots) if max_background is None else max_background
-    timeout = draw(st.none() | quarters(0.25, 10)) if cancellation else None
+    limit = draw(_SLOTS) if max_background is None else max_background
+    quarters_timeout = draw(_JOB_TIMEOUT) if cancellation else None
     return Job(
         steps,
         post_steps=post,
-        env=draw(st.sampled_from(({}, {"E1": "job"}))),
+        env=draw(_ENV),
         max_background=limit,
-        interrupt_grace=draw(st.sampled_from(GRACES)),
-        terminate_grace=draw(st.sampled_from(GRACES)),
-        timeout=timeout,
+        interrupt_grace=draw(_GRACE),
+        terminate_grace=draw(_GRACE),
+        timeout=None if quarters_timeout is None else quarters_timeout / 4,
     )
+
+
+def jobs(
+    *,
+    max_steps: int = 8,
+    max_post_steps: int = 2,
+    max_background: int | None = None,
+    cancellation: bool = True,
+    extra_steps: st.SearchStrategy[Step]
+    | Sequence[st.SearchStrategy[Step]]
+    | None = None,
+) -> st.SearchStrategy[Job]:
+    """Valid jobs of scripted steps, for the engine and the model alike.
+
+    Jobs mix foreground and background steps, ``wait`` (one or several ids),
+    ``wait-all``, ``cancel``, ``parallel``, conditions over the status
+    functions (and one that raises), ``continue-on-error``, timeouts, post
+    steps, ``max_background`` from 1 to 12, small graces (0 included) and,
+    when ``cancellation`` is true, a job timeout (a job cancellation, R6.1).
+
+    With ``extra_steps``, each run step (main, ``parallel`` member or post)
+    is either a scripted step or one drawn from ``extra_steps``: your own
+    steps, put where the engine starts, queues, waits for, cancels, times
+    out and abandons steps. The drawn step gets the position's ``id`` and
+    ``background`` (through :meth:`~trio_steps.Step.evolve`); everything
+    else (its ``run``, condition, timeout …) is yours. Such jobs cannot go to
+    :func:`simulate`; check them with :func:`check_job`.
+
+    Args:
+        max_steps: Most main entries (a ``parallel`` counts as one).
+        max_post_steps: Most post steps.
+        max_background: Fix ``max_background``; ``None`` draws 1..12.
+        cancellation: Whether to draw a job timeout.
+        extra_steps: A strategy for :class:`~trio_steps.Step` (or a list of
+            them) to mix into the jobs.
+
+    Returns:
+        A strategy for :class:`~trio_steps.Job`.
+    """
+    key = tuple(extra_steps) if isinstance(extra_steps, Sequence) else extra_steps
+    return _jobs_cached(max_steps, max_post_steps, max_background, cancellation, key)
+
+
+@functools.lru_cache(maxsize=64)
+def _jobs_cached(
+    max_steps: int,
+    max_post_steps: int,
+    max_background: int | None,
+    cancellation: bool,
+    extra_steps: object,
+) -> st.SearchStrategy[Job]:
+    extra = _extra_strategy(extra_steps)  # type: ignore[arg-type]
+
+    @st.composite
+    def draw_job(draw: st.DrawFn) -> Job:
+        return _draw_job(
+            draw,
+            max_steps=max_steps,
+            max_post_steps=max_post_steps,
+            max_background=max_background,
+            cancellation=cancellation,
+            extra=extra,
+        )
+
+    return draw_job()
 
 
 @attrs.frozen
