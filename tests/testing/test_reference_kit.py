@@ -165,7 +165,7 @@ def test_fuzz_prints_the_minimal_failing_job_as_python(
         assert not any(p.background for p in job.plan), "a background step"
         return report
 
-    monkeypatch.setattr(_fuzz, "check_against_model", fails_with_background)
+    monkeypatch.setattr(_fuzz, "check_job", fails_with_background)
     assert main(["fuzz", "--examples", "200", "--seed", "3"]) == 1
     out = capsys.readouterr().out
     assert "FAILED" in out and "a background step" in out

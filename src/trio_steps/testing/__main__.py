@@ -1,4 +1,4 @@
-"""``python -m trio_steps.testing fuzz --examples N [--seed S] [--max-background K]``."""
+"""``python -m trio_steps.testing fuzz [--examples N] [--seconds S] [--workers W] ...``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: The arguments (default: ``sys.argv[1:]``).
 
     Returns:
-        ``0`` when the engine and the model agree, ``1`` when they do not.
+        ``0`` when the engine and the model agree, ``1`` when a failing job
+        was found, ``130`` when Ctrl-C ended the run before it found one.
     """
     parser = argparse.ArgumentParser(
         prog="python -m trio_steps.testing",
@@ -22,24 +23,69 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("fuzz", help="compare engine and model on generated jobs")
-    run.add_argument("--examples", type=int, default=1000, help="jobs to generate")
-    run.add_argument("--seed", type=int, default=0, help="Hypothesis seed")
+    run.add_argument(
+        "--examples",
+        type=int,
+        default=None,
+        help="jobs to generate in all (default 1000, or no limit with --seconds)",
+    )
+    run.add_argument("--seconds", type=float, default=None, help="time budget")
+    run.add_argument("--workers", type=int, default=1, help="processes (one seed each)")
+    run.add_argument(
+        "--seed", type=int, default=0, help="Hypothesis seed (first worker)"
+    )
+    run.add_argument(
+        "--database",
+        default=None,
+        help="Hypothesis example database directory (default: none for one "
+        "worker, .hypothesis/trio-steps-fuzz for several)",
+    )
     run.add_argument(
         "--max-background", type=int, default=None, help="fix max_background"
     )
     run.add_argument("--max-steps", type=int, default=8, help="most main steps per job")
+    run.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    examples = args.examples
+    if examples is None and args.seconds is None:
+        examples = 1000
 
-    from ._fuzz import describe, fuzz
+    from ._fuzz import campaign, describe, fuzz, worker_main
 
-    result = fuzz(
-        args.examples,
-        seed_value=args.seed,
-        max_background=args.max_background,
-        max_steps=args.max_steps,
-    )
+    if args.worker:
+        return worker_main(
+            examples=examples,
+            seconds=args.seconds,
+            seed_value=args.seed,
+            database=args.database,
+            max_background=args.max_background,
+            max_steps=args.max_steps,
+        )
+    if args.workers > 1:
+        result = campaign(
+            args.workers,
+            examples=examples,
+            seconds=args.seconds,
+            seed_value=args.seed,
+            database=args.database,
+            max_background=args.max_background,
+            max_steps=args.max_steps,
+        )
+    else:
+        result = fuzz(
+            examples,
+            seconds=args.seconds,
+            seed_value=args.seed,
+            database=args.database,
+            max_background=args.max_background,
+            max_steps=args.max_steps,
+        )
     print(describe(result))
-    return 0 if result.job is None else 1
+    if result.failed:
+        return 1
+    return 130 if result.interrupted else 0
 
 
 if __name__ == "__main__":

@@ -1,115 +1,520 @@
-"""Differential fuzzing outside pytest: engine vs. reference model."""
+"""Differential fuzzing outside pytest: engine vs. reference model, in campaigns."""
 
 from __future__ import annotations
 
+import _thread
+import json
+import os
+import subprocess
 import sys
+import threading
 import time
-from typing import TextIO
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any, Final, TextIO
 
 import attrs
 from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 from .._job import Job
-from ._invariants import check_against_model
-from ._python import job_to_python
+from .._steps import Step
+from ._findings import Finding
+from ._invariants import check_job
+from ._python import job_listing, job_to_python
 from ._strategies import jobs
 
-__all__ = ["FuzzResult", "fuzz"]
+__all__ = ["FuzzResult", "campaign", "describe", "fuzz"]
+
+#: Where ``--workers`` campaigns keep their shared example database by default.
+DEFAULT_DATABASE: Final = Path(".hypothesis") / "trio-steps-fuzz"
+#: Seconds a stopped worker gets to send its summary before it is killed.
+STOP_GRACE: Final = 30.0
+
+
+class _TimeUp(BaseException):
+    """Raised inside the Hypothesis test to end a run at its time budget.
+
+    A :class:`BaseException`, so Hypothesis lets it through at once (no
+    shrinking, nothing saved) instead of treating it as a failure.
+    """
 
 
 @attrs.frozen(kw_only=True)
 class FuzzResult:
-    """What a fuzzing run found.
+    """What a fuzzing run or campaign found.
 
     Attributes:
         runs: How many jobs were run (generated and shrinking together).
         seconds: How long it took.
-        failure: The assertion message of the minimal failing job, if any.
-        job: The minimal failing job, if any.
+        failure: The message of the minimal failing job, if any.
+        job: The minimal failing job, if any (``None`` from a campaign's
+            workers: see ``job_code``).
+        kind: What the failure is: ``"mismatch"`` (a disagreement or a
+            broken invariant), ``"hang"`` (:class:`JobHangs`), ``"crash"``
+            (:class:`EngineCrash`) or ``"error"`` (anything else raised).
+        job_code: The minimal failing job as Python (or as a compact
+            listing when it cannot be written as Python).
+        interrupted: The run was ended early by Ctrl-C.
+        workers: How many processes ran.
     """
 
     runs: int
     seconds: float
     failure: str | None = None
     job: Job | None = None
+    kind: str | None = None
+    job_code: str | None = None
+    interrupted: bool = False
+    workers: int = 1
 
     @property
     def rate(self) -> float:
         """Runs per second."""
         return self.runs / self.seconds if self.seconds > 0 else 0.0
 
+    @property
+    def failed(self) -> bool:
+        """Whether a failing job was found."""
+        return self.failure is not None
+
+
+def _kind(error: BaseException) -> str:
+    if isinstance(error, Finding):
+        return error.kind
+    if isinstance(error, AssertionError):
+        return "mismatch"
+    return "error"
+
+
+def _job_code(job: Job) -> str:
+    try:
+        return job_to_python(job)
+    except ValueError:
+        return job_listing(job)
+
+
+class _Progress:
+    """The live progress line: rewritten in place on a terminal, else a line every few seconds."""
+
+    def __init__(self, stream: TextIO | None, every: float) -> None:
+        self.stream = stream
+        self.live = stream is not None and stream.isatty()
+        self.every = 0.5 if self.live else every
+        self.start = time.monotonic()
+        self.shown = self.start
+
+    def update(
+        self, runs: int, failures: int, workers: int = 1, force: bool = False
+    ) -> None:
+        now = time.monotonic()
+        if self.stream is None or (now - self.shown < self.every and not force):
+            return
+        self.shown = now
+        elapsed = now - self.start
+        rate = runs / elapsed if elapsed > 0 else 0.0
+        text = f"{runs} jobs, {rate:.0f} jobs/s, {failures} failures, {elapsed:.0f} s"
+        if workers > 1:
+            text += f", {workers} workers"
+        if self.live:
+            self.stream.write(f"\r{text}\x1b[K")
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.stream is not None and self.live:
+            self.stream.write("\n")
+            self.stream.flush()
+
 
 def fuzz(
-    examples: int,
+    examples: int | None = 1000,
     *,
     seed_value: int = 0,
     max_background: int | None = None,
     max_steps: int = 8,
     progress: TextIO | None = sys.stderr,
     every: float = 5.0,
+    seconds: float | None = None,
+    database: str | os.PathLike[str] | None = None,
+    extra_steps: st.SearchStrategy[Step] | None = None,
+    check: Callable[[Job], object] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> FuzzResult:
-    """Compare the engine with the model on ``examples`` generated jobs.
+    """Compare the engine with the model on generated jobs.
 
     Hypothesis draws the jobs from :func:`~trio_steps.testing.jobs` with the
-    given seed, runs each in a fresh :func:`trio.run` on a
-    :class:`~trio.testing.MockClock`, and on a disagreement or a broken
-    invariant shrinks it to a minimal job.
+    given seed, checks each with :func:`~trio_steps.testing.check_job` (a
+    fresh :func:`trio.run` on a :class:`~trio.testing.MockClock`, with
+    deadlines), and on a disagreement, a broken invariant, a hang or a crash
+    shrinks it to a minimal job. Ctrl-C ends the run early with what it has.
 
     Args:
-        examples: How many jobs to generate.
+        examples: How many jobs to generate (``None``: no limit, give
+            ``seconds``).
         seed_value: The Hypothesis seed (same seed, same jobs).
         max_background: Fix ``max_background``; ``None`` draws 1..12.
         max_steps: Most main entries per job.
-        progress: Where to write progress lines (``None``: nowhere).
-        every: Seconds between progress lines.
+        progress: Where to write the progress line (``None``: nowhere).
+        every: Seconds between progress lines when ``progress`` is not a
+            terminal (on a terminal the line is rewritten twice a second).
+        seconds: A time budget: no new job is generated after it (a failure
+            found before it is still shrunk).
+        database: A Hypothesis example database directory: failures found
+            are saved there and replayed first by every later run using it.
+        extra_steps: Your steps to mix into the jobs (see
+            :func:`~trio_steps.testing.jobs`).
+        check: What to check on each job (default:
+            :func:`~trio_steps.testing.check_job`).
+        on_progress: Called with the runs and failing runs so far, after
+            each job.
 
     Returns:
         The number of runs, the time taken, and the minimal failing job.
     """
+    if examples is None and seconds is None:
+        raise ValueError("give examples, seconds, or both")
+    checker: Callable[[Job], object] = check or check_job
     runs = 0
+    failing = 0
     last: Job | None = None
+    last_failing: tuple[Job, BaseException] | None = None
     start = time.monotonic()
-    shown = start
+    deadline = None if seconds is None else start + seconds
+    shown = _Progress(progress, every)
 
     @settings(
-        max_examples=examples,
-        database=None,
+        max_examples=examples if examples is not None else 10**9,
+        database=None if database is None else DirectoryBasedExampleDatabase(database),
         deadline=None,
         derandomize=False,
-        phases=[Phase.generate, Phase.shrink],
+        phases=(
+            [Phase.generate, Phase.shrink]
+            if database is None
+            else [Phase.reuse, Phase.generate, Phase.shrink]
+        ),
         report_multiple_bugs=False,
         suppress_health_check=list(HealthCheck),
         print_blob=False,
     )
     @seed(seed_value)
-    @given(jobs(max_background=max_background, max_steps=max_steps))
-    def check(job: Job) -> None:
-        nonlocal runs, last, shown
+    @given(
+        jobs(
+            max_background=max_background, max_steps=max_steps, extra_steps=extra_steps
+        )
+    )
+    def test_job(job: Job) -> None:
+        nonlocal runs, failing, last, last_failing
+        if deadline is not None and not failing and time.monotonic() >= deadline:
+            raise _TimeUp
         runs += 1
         last = job
-        now = time.monotonic()
-        if progress is not None and now - shown >= every:
-            shown = now
-            rate = runs / (now - start)
-            print(f"{runs} runs, {rate:.0f} jobs/s", file=progress, flush=True)
-        check_against_model(job)
+        try:
+            checker(job)
+        except Exception as exc:
+            failing += 1
+            last_failing = (job, exc)
+            raise
+        finally:
+            shown.update(runs, 1 if failing else 0)
+            if on_progress is not None:
+                on_progress(runs, failing)
+
+    def result(error: BaseException | None, job: Job | None, **more: Any) -> FuzzResult:
+        shown.update(runs, 1 if error is not None else 0, force=True)
+        shown.close()
+        if error is None or job is None:
+            return FuzzResult(runs=runs, seconds=time.monotonic() - start, **more)
+        return FuzzResult(
+            runs=runs,
+            seconds=time.monotonic() - start,
+            failure=str(error),
+            job=job,
+            kind=_kind(error),
+            job_code=_job_code(job),
+            **more,
+        )
 
     try:
-        check()
-    except AssertionError as exc:
+        test_job()
+    except _TimeUp:
+        return result(None, None)
+    except KeyboardInterrupt:
+        # Mid-shrink, the last failing job is the smallest found so far.
+        if last_failing is not None:
+            return result(last_failing[1], last_failing[0], interrupted=True)
+        return result(None, None, interrupted=True)
+    except Exception as exc:
         # Hypothesis replays the minimal example last, so `last` is it.
-        return FuzzResult(
-            runs=runs, seconds=time.monotonic() - start, failure=str(exc), job=last
-        )
-    return FuzzResult(runs=runs, seconds=time.monotonic() - start)
+        return result(exc, last)
+    return result(None, None)
 
 
 def describe(result: FuzzResult) -> str:
     """The report ``python -m trio_steps.testing fuzz`` prints at the end."""
     head = f"{result.runs} runs in {result.seconds:.1f} s ({result.rate:.0f} jobs/s)"
-    if result.job is None:
+    if result.workers > 1:
+        head += f", {result.workers} workers"
+    if result.interrupted:
+        head += ", interrupted"
+    if result.failure is None:
         return f"{head}: engine and model agree"
-    return (
-        f"{head}: FAILED\n{result.failure}\n\n"
-        f"# minimal job:\n{job_to_python(result.job)}"
+    code = result.job_code or ""
+    failure = result.failure
+    if code and failure.endswith(code):  # the message already ends with the job
+        failure = failure[: -len(code)].rstrip()
+    return f"{head}: FAILED ({result.kind})\n{failure}\n\n# minimal job:\n{code}"
+
+
+# --------------------------------------------------------------------------
+# Campaigns: worker processes, one seed each, one shared example database
+# --------------------------------------------------------------------------
+
+
+def _watch_stdin() -> None:
+    """In a worker: end the run (as Ctrl-C does) when the parent closes stdin or dies."""
+
+    def watch() -> None:
+        # os.read, not sys.stdin: a daemon thread blocked in a buffered
+        # reader would hold its lock at interpreter shutdown.
+        try:
+            while os.read(0, 4096):
+                pass
+        except OSError:
+            pass
+        _thread.interrupt_main()
+
+    threading.Thread(target=watch, name="trio-steps-fuzz-stdin", daemon=True).start()
+
+
+def worker_main(
+    *,
+    examples: int | None,
+    seconds: float | None,
+    seed_value: int,
+    database: str,
+    max_background: int | None,
+    max_steps: int,
+) -> int:
+    """One worker of a campaign: JSON lines on stdout (progress, then the result)."""
+    out = sys.stdout
+    lock = threading.Lock()
+    sent = [0.0]
+
+    def emit(message: dict[str, object]) -> None:
+        with lock:
+            out.write(json.dumps(message) + "\n")
+            out.flush()
+
+    def on_progress(runs: int, failing: int) -> None:
+        now = time.monotonic()
+        if now - sent[0] >= 0.25:
+            sent[0] = now
+            emit({"runs": runs, "failing": failing})
+
+    _watch_stdin()
+    try:
+        result = fuzz(
+            examples,
+            seconds=seconds,
+            seed_value=seed_value,
+            database=database,
+            max_background=max_background,
+            max_steps=max_steps,
+            progress=None,
+            on_progress=on_progress,
+        )
+    except KeyboardInterrupt:  # stopped before Hypothesis started
+        result = FuzzResult(runs=0, seconds=0.0, interrupted=True)
+    emit(
+        {
+            "done": True,
+            "runs": result.runs,
+            "seconds": result.seconds,
+            "failure": result.failure,
+            "kind": result.kind,
+            "job_code": result.job_code,
+            "interrupted": result.interrupted,
+        }
+    )
+    return 0
+
+
+class _Worker:
+    """The parent's view of one worker process."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.runs = 0
+        self.failing = 0
+        self.final: dict[str, Any] | None = None
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        stdout = self.process.stdout
+        assert stdout is not None
+        for line in stdout:
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            self.runs = int(message.get("runs", self.runs))
+            self.failing = int(message.get("failing", self.failing))
+            if message.get("done"):
+                self.failing = 1 if message.get("failure") else 0
+                self.final = message
+
+    def stop(self) -> None:
+        stdin: IO[str] | None = self.process.stdin
+        if stdin is not None and not stdin.closed:
+            try:
+                stdin.close()
+            except OSError:
+                pass
+
+    def wait(self, timeout: float) -> None:
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.reader.join(timeout=5.0)
+
+
+def campaign(
+    workers: int,
+    *,
+    examples: int | None = None,
+    seconds: float | None = None,
+    seed_value: int = 0,
+    database: str | os.PathLike[str] | None = None,
+    max_background: int | None = None,
+    max_steps: int = 8,
+    progress: TextIO | None = sys.stderr,
+    every: float = 5.0,
+) -> FuzzResult:
+    """Fuzz in ``workers`` processes, one seed each, sharing one example database.
+
+    Worker ``i`` runs :func:`fuzz` with seed ``seed_value + i`` and
+    ``examples / workers`` jobs (or until ``seconds``). They share a
+    directory example database, so a failure one of them saved is replayed
+    first by every later campaign using it. The first failure found ends
+    the campaign: the other workers stop and send their counts. Ctrl-C stops
+    every worker the same way and still prints the summary.
+
+    Args:
+        workers: How many processes.
+        examples: Jobs in all (``None``: until ``seconds``).
+        seconds: The time budget.
+        seed_value: The first worker's seed.
+        database: The shared database directory (default
+            ``.hypothesis/trio-steps-fuzz``).
+        max_background: Fix ``max_background``.
+        max_steps: Most main entries per job.
+        progress: Where the progress line goes.
+        every: Seconds between progress lines when not on a terminal.
+
+    Returns:
+        The total runs, the time, and the first failure found (``job`` is
+        ``None``; the job is in ``job_code``).
+    """
+    if examples is None and seconds is None:
+        raise ValueError("give examples, seconds, or both")
+    where = str(DEFAULT_DATABASE if database is None else database)
+    start = time.monotonic()
+    shown = _Progress(progress, every)
+    started: list[_Worker] = []
+    interrupted = False
+    try:
+        for number in range(workers):
+            command = [
+                sys.executable,
+                "-m",
+                "trio_steps.testing",
+                "fuzz",
+                "--worker",
+                "--seed",
+                str(seed_value + number),
+                "--database",
+                where,
+                "--max-steps",
+                str(max_steps),
+            ]
+            if examples is not None:
+                share = examples // workers + (number < examples % workers)
+                command += ["--examples", str(max(share, 1))]
+            if seconds is not None:
+                command += ["--seconds", str(seconds)]
+            if max_background is not None:
+                command += ["--max-background", str(max_background)]
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                # Ctrl-C reaches the campaign only; it stops the workers.
+                start_new_session=True,
+            )
+            started.append(_Worker(process))
+        while True:
+            finals = [w.final for w in started]
+            if all(f is not None for f in finals):
+                break
+            if any(f is not None and f.get("failure") for f in finals):
+                break  # the first failure ends the campaign
+            if any(w.process.poll() is not None and w.final is None for w in started):
+                time.sleep(0.2)  # let the reader take the last line
+                if any(
+                    w.process.poll() is not None and w.final is None for w in started
+                ):
+                    break  # a worker died
+            shown.update(
+                sum(w.runs for w in started),
+                sum(1 for w in started if w.failing),
+                workers,
+            )
+            time.sleep(0.05)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        for worker in started:
+            worker.stop()
+        for worker in started:
+            try:
+                worker.wait(STOP_GRACE)
+            except KeyboardInterrupt:
+                worker.process.kill()
+                worker.wait(STOP_GRACE)
+    runs = sum(w.runs for w in started)
+    failures = [
+        w.final for w in started if w.final is not None and w.final.get("failure")
+    ]
+    shown.update(runs, len(failures), workers, force=True)
+    shown.close()
+    seconds_taken = time.monotonic() - start
+    lost = [i for i, w in enumerate(started) if w.final is None]
+    if failures:
+        first = failures[0]
+        return FuzzResult(
+            runs=runs,
+            seconds=seconds_taken,
+            failure=str(first["failure"]),
+            kind=str(first["kind"]),
+            job_code=str(first["job_code"]),
+            interrupted=interrupted,
+            workers=workers,
+        )
+    if lost and not interrupted:
+        return FuzzResult(
+            runs=runs,
+            seconds=seconds_taken,
+            failure=f"worker(s) {lost} ended without a summary",
+            kind="error",
+            workers=workers,
+        )
+    return FuzzResult(
+        runs=runs, seconds=seconds_taken, interrupted=interrupted, workers=workers
     )

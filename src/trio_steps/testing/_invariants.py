@@ -17,7 +17,14 @@ from .._engine._runner import run_job
 from .._job import Job, PlannedStep
 from .._results import JobReport, Result, StepReport, merge_results
 from .._steps import CONTROL_KINDS, Cancel, Parallel, Step, StepKind, Wait, WaitAll
-from ._scripted import OBSERVATION_OUTPUT
+from ._findings import (
+    DEFAULT_MOCK_DEADLINE,
+    DEFAULT_WALL_DEADLINE,
+    EngineCrash,
+    Finding,
+    run_guarded,
+)
+from ._scripted import OBSERVATION_OUTPUT, Script
 
 __all__ = [
     "COMPARED_FIELDS",
@@ -25,6 +32,7 @@ __all__ = [
     "check_against_model",
     "check_deterministic",
     "check_invariants",
+    "check_job",
     "diff_reports",
     "run_on_mock_clock",
 ]
@@ -392,22 +400,38 @@ class EngineRun:
     returned_at: float
 
 
-def run_on_mock_clock(job: Job) -> EngineRun:
+def run_on_mock_clock(
+    job: Job,
+    *,
+    mock_deadline: float | None = None,
+    wall_deadline: float | None = None,
+) -> EngineRun:
     """Run ``job`` in a fresh :func:`trio.run` on an autojump clock, checking I5.
+
+    With a deadline, the run happens in a helper thread and a job that does
+    not end in time is a :class:`JobHangs` finding instead of a hung caller
+    (give one when the job may contain a step that shields itself forever).
 
     Args:
         job: The job.
+        mock_deadline: Virtual seconds before the job counts as hung.
+        wall_deadline: Real seconds before the job counts as hung.
 
     Returns:
         The report and the clock when the run returned.
 
     Raises:
         AssertionError: A task of the job is still alive after the run (I5).
+        EngineCrash: :func:`~trio_steps.run_job` raised.
+        JobHangs: A deadline passed before the run returned.
     """
 
     async def main() -> EngineRun:
         before = trio.lowlevel.current_statistics().tasks_living
-        report = await run_job(job)
+        try:
+            report = await run_job(job)
+        except Exception as exc:
+            raise EngineCrash(exc) from exc
         after = trio.lowlevel.current_statistics().tasks_living
         if after != before:
             _fail(
@@ -415,7 +439,15 @@ def run_on_mock_clock(job: Job) -> EngineRun:
             )
         return EngineRun(report=report, returned_at=trio.current_time())
 
-    return trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    if mock_deadline is None and wall_deadline is None:
+        return trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    result = run_guarded(
+        main,
+        mock_deadline=DEFAULT_MOCK_DEADLINE if mock_deadline is None else mock_deadline,
+        wall_deadline=DEFAULT_WALL_DEADLINE if wall_deadline is None else wall_deadline,
+    )
+    assert isinstance(result, EngineRun)
+    return result
 
 
 def _comparable(report: JobReport) -> tuple[object, ...]:
@@ -495,11 +527,19 @@ def diff_reports(expected: JobReport, actual: JobReport) -> list[str]:
     return problems
 
 
-def check_against_model(job: Job) -> JobReport:
+def check_against_model(
+    job: Job,
+    *,
+    mock_deadline: float | None = None,
+    wall_deadline: float | None = None,
+) -> JobReport:
     """Run ``job`` on the engine and assert it matches the model and I1–I9.
 
     Args:
         job: A job of scripted steps.
+        mock_deadline: Virtual seconds before the job counts as hung
+            (:class:`JobHangs`); see :func:`run_on_mock_clock`.
+        wall_deadline: Real seconds before the job counts as hung.
 
     Returns:
         The engine's report.
@@ -507,24 +547,107 @@ def check_against_model(job: Job) -> JobReport:
     Raises:
         AssertionError: The engine disagrees with
             :func:`trio_steps.testing.simulate`, or an invariant fails.
+        EngineCrash: The engine raised.
+        JobHangs: The engine's run did not end before a deadline; when the
+            model says the job never ends, the run gets the default
+            deadlines if none are given.
     """
-    from ._model import simulate
+    from ._model import JobNeverEnds, simulate
 
-    expected = simulate(job)
-    run = run_on_mock_clock(job)
+    try:
+        expected = simulate(job)
+    except JobNeverEnds as never:
+        run_on_mock_clock(
+            job,
+            mock_deadline=mock_deadline or DEFAULT_MOCK_DEADLINE,
+            wall_deadline=wall_deadline or DEFAULT_WALL_DEADLINE,
+        )
+        raise AssertionError(
+            f"the model says the job never ends ({never}), the engine's run "
+            f"returned\n{_job_text(job)}"
+        ) from None
+    run = run_on_mock_clock(
+        job, mock_deadline=mock_deadline, wall_deadline=wall_deadline
+    )
     problems = diff_reports(expected, run.report)
     if problems:
-        from ._python import job_to_python
-
-        try:
-            code = job_to_python(job)
-        except ValueError:
-            code = repr(job)
         raise AssertionError(
-            "engine and model disagree:\n  " + "\n  ".join(problems) + "\n" + code
+            "engine and model disagree:\n  "
+            + "\n  ".join(problems)
+            + "\n"
+            + _job_text(job)
         )
     check_invariants(job, run.report)
+    # After agreement, the model's report can only break an invariant through
+    # the fields compared above; checking it too keeps the model honest when
+    # the events-based checks do not apply.
     check_invariants(job, expected, job_cancelled=_job_cancelled(run.report))
+    return run.report
+
+
+def _job_text(job: Job) -> str:
+    from ._python import job_listing, job_to_python
+
+    try:
+        return job_to_python(job)
+    except ValueError:
+        return job_listing(job)
+
+
+def _all_scripted(job: Job) -> bool:
+    return all(
+        isinstance(step.run, Script)
+        for entry in (*job.steps, *job.post_steps)
+        for step in (entry.steps if isinstance(entry, Parallel) else (entry,))
+        if isinstance(step, Step)
+    )
+
+
+def check_job(
+    job: Job,
+    *,
+    mock_deadline: float = DEFAULT_MOCK_DEADLINE,
+    wall_deadline: float = DEFAULT_WALL_DEADLINE,
+) -> JobReport:
+    """Check any job the way the fuzzer does: model where it can, invariants always.
+
+    A job of scripted steps goes through :func:`check_against_model`; a job
+    with other steps too (from ``jobs(extra_steps=...)``) runs on the engine
+    and its report must satisfy I1–I4 and I6–I9 (and I5). Either way the run
+    has deadlines: a job that does not end is a :class:`JobHangs` finding,
+    an exception from the engine an :class:`EngineCrash`. A failure's
+    message ends with the job, as Python when
+    :func:`~trio_steps.testing.job_to_python` can write it, else as a
+    compact listing.
+
+    Args:
+        job: The job.
+        mock_deadline: Virtual seconds before the job counts as hung.
+        wall_deadline: Real seconds before the job counts as hung.
+
+    Returns:
+        The engine's report.
+
+    Raises:
+        AssertionError: A disagreement or a broken invariant.
+        EngineCrash: The engine raised.
+        JobHangs: The engine's run did not end before a deadline.
+    """
+    try:
+        if _all_scripted(job):
+            return check_against_model(
+                job, mock_deadline=mock_deadline, wall_deadline=wall_deadline
+            )
+        run = run_on_mock_clock(
+            job, mock_deadline=mock_deadline, wall_deadline=wall_deadline
+        )
+    except Finding as finding:
+        finding.add_note(_job_text(job))
+        raise
+    try:
+        check_invariants(job, run.report)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{_job_text(job)}") from None
     return run.report
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Sequence
-from typing import Final
+from typing import Any, Final
 
 import attrs
 from hypothesis import strategies as st
@@ -61,69 +61,96 @@ def quarters(low: float, high: float) -> st.SearchStrategy[float]:
 
 
 # Every strategy a job is drawn from is built once, here or in a cache, and
-# a job is drawn by plain functions that take ``draw`` (no strategy objects
-# are built per job: building and validating them was most of the time).
-# The draws keep the order and ranges of the first version, so shrinking
-# works as before: every first choice is the simplest one.
+# a job is drawn by plain functions that take ``draw``: no strategy object is
+# built per job (building and validating them was most of the time). Small
+# independent choices share one integer draw (a mixed-radix number, the most
+# telling choice in the highest digit), which halves the number of draws;
+# every choice is still simplest at 0, so a failing job shrinks as before,
+# towards one foreground step that succeeds at once.
 _BOOL: Final = st.booleans()
-_STEP_TIMEOUT: Final = st.none() | st.integers(1, 20)  # quarters of a second
-_DURATION: Final = st.integers(0, 16)
-_WRITE_COUNT: Final = st.integers(0, 2)
-_WRITE_KIND: Final = st.sampled_from(WRITE_KINDS)
-_WRITE_NAME: Final = {kind: st.sampled_from(names) for kind, names in _NAMES.items()}
-_ENDING: Final = st.sampled_from(ENDINGS)
-_STOP_DELAY: Final = st.sampled_from(STOP_DELAYS)
-_CONDITION: Final = st.sampled_from(CONDITIONS)
-_KIND: Final = st.sampled_from(_KINDS)
-_MEMBERS: Final = st.integers(1, 3)
-# Few slots make queueing (R4.2, I2, I3) common; up to 12 still occurs.
-_SLOTS: Final = st.integers(1, 3) | st.integers(1, 12)
-_JOB_TIMEOUT: Final = st.none() | st.integers(1, 40)
-_ENV: Final = st.sampled_from(({}, {"E1": "job"}))
-_GRACE: Final = st.sampled_from(GRACES)
-
-
-@functools.cache
-def _below(n: int) -> st.SearchStrategy[int]:
-    """0 .. n, built once per bound."""
-    return st.integers(0, n)
+_WRITES: Final = tuple((kind, name) for kind in WRITE_KINDS for name in _NAMES[kind])
+# Few slots make queueing (R4.2, I2, I3) common: half the draws give 1..3,
+# the other half 1..12.
+_SLOTS: Final = (*(1, 2, 3) * 4, *range(1, 13))
+#: The job's settings: max_background, timeout in quarters (0: none), env,
+#: graces.
+_JOB_SETTINGS: Final[tuple[tuple[Any, ...], ...]] = (
+    _SLOTS,
+    tuple(range(41)),
+    ({}, {"E1": "job"}),
+    GRACES,
+    GRACES,
+)
 
 
 @functools.cache
 def _between(low: int, high: int) -> st.SearchStrategy[int]:
+    """``low`` .. ``high``, built once per pair of bounds."""
     return st.integers(low, high)
 
 
-def _draw_writes(draw: st.DrawFn, duration: float, id: str) -> tuple[Write, ...]:
-    count = draw(_WRITE_COUNT)
+def _draw_choices(draw: st.DrawFn, *tables: tuple[Any, ...]) -> list[Any]:
+    """One entry from each table, from a single integer draw (first table highest)."""
+    size = math.prod(len(t) for t in tables)
+    number = draw(_between(0, size - 1))
+    chosen: list[Any] = []
+    for table in reversed(tables):
+        number, digit = divmod(number, len(table))
+        chosen.append(table[digit])
+    chosen.reverse()
+    return chosen
+
+
+_NO_YES: Final = (False, True)
+#: A step's timing: its timeout in quarters (0: none) and duration in quarters.
+_STEP_TIMING: Final[tuple[tuple[Any, ...], ...]] = (tuple(range(21)), tuple(range(17)))
+#: How a step behaves: ending, stop delay, condition, how many writes,
+#: endless (with a timeout), observe, continue-on-error.
+_STEP_BEHAVIOUR: Final[tuple[tuple[Any, ...], ...]] = (
+    ENDINGS,
+    STOP_DELAYS,
+    CONDITIONS,
+    (0, 1, 2),
+    _NO_YES,
+    _NO_YES,
+    _NO_YES,
+)
+
+
+def _draw_writes(
+    draw: st.DrawFn, count: int, duration: float, id: str
+) -> tuple[Write, ...]:
     if not count:
         return ()
-    limit = _below(round(min(duration, 4.0) * 4))
-    offsets = sorted(draw(limit) / 4 for _ in range(count))
-    writes = []
-    for number, at in enumerate(offsets, 1):
-        kind = draw(_WRITE_KIND)
-        name = draw(_WRITE_NAME[kind])
-        writes.append(Write(at=at, kind=kind, name=name, value=f"{id}.{number}"))
-    return tuple(writes)
+    limit = _between(0, round(min(duration, 4.0) * 4))
+    drawn = sorted(
+        (draw(limit) / 4, draw(_between(0, len(_WRITES) - 1))) for _ in range(count)
+    )
+    return tuple(
+        Write(at=at, kind=_WRITES[w][0], name=_WRITES[w][1], value=f"{id}.{number}")
+        for number, (at, w) in enumerate(drawn, 1)
+    )
 
 
 def _draw_scripted(draw: st.DrawFn, id: str, background: bool) -> Step:
-    quarters_timeout = draw(_STEP_TIMEOUT)
-    timeout = None if quarters_timeout is None else quarters_timeout / 4
-    duration = draw(_DURATION) / 4
-    if timeout is not None and draw(_BOOL):
+    timeout_quarters, duration_quarters = _draw_choices(draw, *_STEP_TIMING)
+    ending, stop_delay, condition, writes, endless, observe, continue_on_error = (
+        _draw_choices(draw, *_STEP_BEHAVIOUR)
+    )
+    timeout = timeout_quarters / 4 if timeout_quarters else None
+    duration = duration_quarters / 4
+    if timeout is not None and endless:
         duration = math.inf  # runs until its timeout stops it
     return ScriptedStep(
         duration,
-        ending=draw(_ENDING),
-        writes=_draw_writes(draw, duration, id),
-        stop_delay=draw(_STOP_DELAY),
-        observe=draw(_BOOL),
+        ending=ending,
+        writes=_draw_writes(draw, writes, duration, id),
+        stop_delay=stop_delay,
+        observe=observe,
         id=id,
         background=background,
-        condition=draw(_CONDITION),
-        continue_on_error=draw(_BOOL),
+        condition=condition,
+        continue_on_error=continue_on_error,
         timeout=timeout,
     )
 
@@ -185,7 +212,7 @@ def _draw_run_step(
 def _draw_targets(draw: st.DrawFn, background: list[str]) -> list[str]:
     pool = list(background)
     count = draw(_between(1, min(3, len(pool))))
-    return [pool.pop(draw(_below(len(pool) - 1))) for _ in range(count)]
+    return [pool.pop(draw(_between(0, len(pool) - 1))) for _ in range(count)]
 
 
 def _draw_job(
@@ -207,7 +234,7 @@ def _draw_job(
     background: list[str] = []
     steps: list[MainStep] = []
     for _ in range(draw(_between(1, max_steps))):
-        kind = draw(_KIND)
+        kind = _KINDS[draw(_between(0, len(_KINDS) - 1))]
         if kind in ("wait", "cancel") and not background:
             kind = "foreground"
         if kind in ("foreground", "background"):
@@ -218,7 +245,7 @@ def _draw_job(
         elif kind == "parallel":
             members = [
                 _draw_run_step(draw, next_id(), False, extra)
-                for _ in range(draw(_MEMBERS))
+                for _ in range(draw(_between(1, 3)))
             ]
             steps.append(Parallel(members))
             background.extend(m.id or "" for m in members)
@@ -234,16 +261,20 @@ def _draw_job(
         _draw_run_step(draw, next_id(), False, extra)
         for _ in range(draw(_between(0, max_post_steps)))
     ]
-    limit = draw(_SLOTS) if max_background is None else max_background
-    quarters_timeout = draw(_JOB_TIMEOUT) if cancellation else None
+    slots, quarters_timeout, env, interrupt_grace, terminate_grace = _draw_choices(
+        draw, *_JOB_SETTINGS
+    )
+    limit = slots if max_background is None else max_background
+    if not cancellation:
+        quarters_timeout = 0
     return Job(
         steps,
         post_steps=post,
-        env=draw(_ENV),
+        env=env,
         max_background=limit,
-        interrupt_grace=draw(_GRACE),
-        terminate_grace=draw(_GRACE),
-        timeout=None if quarters_timeout is None else quarters_timeout / 4,
+        interrupt_grace=interrupt_grace,
+        terminate_grace=terminate_grace,
+        timeout=quarters_timeout / 4 if quarters_timeout else None,
     )
 
 
@@ -294,9 +325,9 @@ def _jobs_cached(
     max_post_steps: int,
     max_background: int | None,
     cancellation: bool,
-    extra_steps: object,
+    extra_steps: st.SearchStrategy[Step] | tuple[st.SearchStrategy[Step], ...] | None,
 ) -> st.SearchStrategy[Job]:
-    extra = _extra_strategy(extra_steps)  # type: ignore[arg-type]
+    extra = _extra_strategy(extra_steps)
 
     @st.composite
     def draw_job(draw: st.DrawFn) -> Job:
