@@ -37,6 +37,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 import trio_steps as ts
+from trio_steps._steps import MainStep
 from trio_steps.testing import ScriptedStep, Write, check_invariants, jobs, simulate
 from trio_steps.testing._invariants import (
     _job_cancelled,
@@ -91,7 +92,7 @@ def old_jobs(draw: st.DrawFn, *, max_steps: int = 8) -> ts.Job:
     """The baseline: the same jobs, drawn the first version's way."""
     ids = iter(f"s{n}" for n in range(1, 100))
     background: list[str] = []
-    steps: list[ts.MainStep] = []
+    steps: list[MainStep] = []
     for _ in range(draw(st.integers(1, max_steps))):
         kind = draw(st.sampled_from(_KINDS))
         if kind in ("wait", "cancel") and not background:

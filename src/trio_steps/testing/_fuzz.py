@@ -51,8 +51,8 @@ class FuzzResult:
         failure: The message of the minimal failing job, if any.
         job: The minimal failing job, if any (``None`` from a campaign's
             workers: see ``job_code``).
-        kind: What the failure is: ``"mismatch"`` (a disagreement or a
-            broken invariant), ``"hang"`` (:class:`JobHangs`), ``"crash"``
+        kind: What the failure is: ``"assertion"`` (a disagreement, a
+            broken invariant, or your check's assertion), ``"hang"`` (:class:`JobHangs`), ``"crash"``
             (:class:`EngineCrash`) or ``"error"`` (anything else raised).
         job_code: The minimal failing job as Python (or as a compact
             listing when it cannot be written as Python).
@@ -84,7 +84,7 @@ def _kind(error: BaseException) -> str:
     if isinstance(error, Finding):
         return error.kind
     if isinstance(error, AssertionError):
-        return "mismatch"
+        return "assertion"
     return "error"
 
 

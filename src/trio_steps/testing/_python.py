@@ -203,7 +203,10 @@ def _repr_rebuilds(value: object, found: tuple[str, str]) -> bool:
 
 
 def _short(value: object, limit: int = 60) -> str:
-    text = getattr(value, "__qualname__", None) or repr(value)
+    name = getattr(value, "__qualname__", None)
+    if isinstance(name, str):
+        return name
+    text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

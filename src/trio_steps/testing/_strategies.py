@@ -32,7 +32,15 @@ from .._steps import (
 )
 from ._scripted import ENDINGS, WRITE_KINDS, RaisingCondition, ScriptedStep, Write
 
-__all__ = ["InvalidJob", "invalid_jobs", "jobs", "quarters", "scripted_steps"]
+__all__ = [
+    "InvalidJob",
+    "conditions",
+    "durations",
+    "invalid_jobs",
+    "jobs",
+    "quarters",
+    "scripted_steps",
+]
 
 #: Conditions drawn for run steps, simplest first.
 CONDITIONS: Final = (None, success, failure, always, cancelled, RaisingCondition())
@@ -58,6 +66,24 @@ def quarters(low: float, high: float) -> st.SearchStrategy[float]:
         A strategy that shrinks towards ``low``.
     """
     return st.integers(round(low * 4), round(high * 4)).map(lambda k: k / 4)
+
+
+_DURATIONS: Final = quarters(0, 4)
+_CONDITIONS: Final = st.sampled_from(CONDITIONS)
+
+
+def durations() -> st.SearchStrategy[float]:
+    """Step durations as :func:`jobs` draws them: 0 to 4 s in quarters, shrinking to 0.
+
+    For your own steps in ``jobs(extra_steps=...)``, so that their times
+    line up with the scripted steps' (every sum exact, ties likely).
+    """
+    return _DURATIONS
+
+
+def conditions() -> st.SearchStrategy[object]:
+    """Step conditions as :func:`jobs` draws them (``CONDITIONS``), ``None`` first."""
+    return _CONDITIONS
 
 
 # Every strategy a job is drawn from is built once, here or in a cache, and
