@@ -44,6 +44,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--max-background", type=int, default=None, help="fix max_background"
     )
     run.add_argument("--max-steps", type=int, default=8, help="most main steps per job")
+    run.add_argument(
+        "--every",
+        type=float,
+        default=5.0,
+        help="seconds between progress lines when stderr is not a terminal",
+    )
     run.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.workers < 1:
@@ -72,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             database=args.database,
             max_background=args.max_background,
             max_steps=args.max_steps,
+            every=args.every,
         )
     else:
         result = fuzz(
@@ -81,6 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             database=args.database,
             max_background=args.max_background,
             max_steps=args.max_steps,
+            every=args.every,
         )
     print(describe(result))
     if result.failed:

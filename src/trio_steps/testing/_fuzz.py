@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import _thread
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, Final, TextIO
 
@@ -39,6 +40,34 @@ class _TimeUp(BaseException):
     A :class:`BaseException`, so Hypothesis lets it through at once (no
     shrinking, nothing saved) instead of treating it as a failure.
     """
+
+
+class _Stopped(BaseException):
+    """Raised inside the Hypothesis test when the run was asked to stop (Ctrl-C)."""
+
+
+@contextlib.contextmanager
+def _ctrl_c_stops(stop: threading.Event) -> Iterator[None]:
+    """The first Ctrl-C sets ``stop`` (the run ends after the current job, with
+    its summary); a second one interrupts at once.
+
+    A flag rather than :class:`KeyboardInterrupt`, which could land anywhere,
+    even in a callback that swallows it. Only in the main thread.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @attrs.frozen(kw_only=True)
@@ -142,6 +171,7 @@ def fuzz(
     extra_steps: st.SearchStrategy[Step] | None = None,
     check: Callable[[Job], object] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> FuzzResult:
     """Compare the engine with the model on generated jobs.
 
@@ -170,6 +200,8 @@ def fuzz(
             :func:`~trio_steps.testing.check_job`).
         on_progress: Called with the runs and failing runs so far, after
             each job.
+        stop: Setting it ends the run after the current job, as Ctrl-C does
+            (the first Ctrl-C sets it; a second one interrupts at once).
 
     Returns:
         The number of runs, the time taken, and the minimal failing job.
@@ -177,6 +209,7 @@ def fuzz(
     if examples is None and seconds is None:
         raise ValueError("give examples, seconds, or both")
     checker: Callable[[Job], object] = check or check_job
+    stop = threading.Event() if stop is None else stop
     runs = 0
     failing = 0
     last: Job | None = None
@@ -207,6 +240,8 @@ def fuzz(
     )
     def test_job(job: Job) -> None:
         nonlocal runs, failing, last, last_failing
+        if stop.is_set():
+            raise _Stopped
         if deadline is not None and not failing and time.monotonic() >= deadline:
             raise _TimeUp
         runs += 1
@@ -238,10 +273,11 @@ def fuzz(
         )
 
     try:
-        test_job()
+        with _ctrl_c_stops(stop):
+            test_job()
     except _TimeUp:
         return result(None, None)
-    except KeyboardInterrupt:
+    except (_Stopped, KeyboardInterrupt):
         # Mid-shrink, the last failing job is the smallest found so far.
         if last_failing is not None:
             return result(last_failing[1], last_failing[0], interrupted=True)
@@ -273,7 +309,7 @@ def describe(result: FuzzResult) -> str:
 # --------------------------------------------------------------------------
 
 
-def _watch_stdin() -> None:
+def _watch_stdin(stop: threading.Event) -> None:
     """In a worker: end the run (as Ctrl-C does) when the parent closes stdin or dies."""
 
     def watch() -> None:
@@ -284,7 +320,7 @@ def _watch_stdin() -> None:
                 pass
         except OSError:
             pass
-        _thread.interrupt_main()
+        stop.set()
 
     threading.Thread(target=watch, name="trio-steps-fuzz-stdin", daemon=True).start()
 
@@ -314,7 +350,8 @@ def worker_main(
             sent[0] = now
             emit({"runs": runs, "failing": failing})
 
-    _watch_stdin()
+    stop = threading.Event()
+    _watch_stdin(stop)
     try:
         result = fuzz(
             examples,
@@ -325,6 +362,7 @@ def worker_main(
             max_steps=max_steps,
             progress=None,
             on_progress=on_progress,
+            stop=stop,
         )
     except KeyboardInterrupt:  # stopped before Hypothesis started
         result = FuzzResult(runs=0, seconds=0.0, interrupted=True)
@@ -428,66 +466,73 @@ def campaign(
     shown = _Progress(progress, every)
     started: list[_Worker] = []
     interrupted = False
-    try:
-        for number in range(workers):
-            command = [
-                sys.executable,
-                "-m",
-                "trio_steps.testing",
-                "fuzz",
-                "--worker",
-                "--seed",
-                str(seed_value + number),
-                "--database",
-                where,
-                "--max-steps",
-                str(max_steps),
-            ]
-            if examples is not None:
-                share = examples // workers + (number < examples % workers)
-                command += ["--examples", str(max(share, 1))]
-            if seconds is not None:
-                command += ["--seconds", str(seconds)]
-            if max_background is not None:
-                command += ["--max-background", str(max_background)]
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-                # Ctrl-C reaches the campaign only; it stops the workers.
-                start_new_session=True,
-            )
-            started.append(_Worker(process))
-        while True:
-            finals = [w.final for w in started]
-            if all(f is not None for f in finals):
-                break
-            if any(f is not None and f.get("failure") for f in finals):
-                break  # the first failure ends the campaign
-            if any(w.process.poll() is not None and w.final is None for w in started):
-                time.sleep(0.2)  # let the reader take the last line
+    stop = threading.Event()
+    with _ctrl_c_stops(stop):
+        try:
+            for number in range(workers):
+                command = [
+                    sys.executable,
+                    "-m",
+                    "trio_steps.testing",
+                    "fuzz",
+                    "--worker",
+                    "--seed",
+                    str(seed_value + number),
+                    "--database",
+                    where,
+                    "--max-steps",
+                    str(max_steps),
+                ]
+                if examples is not None:
+                    share = examples // workers + (number < examples % workers)
+                    command += ["--examples", str(max(share, 1))]
+                if seconds is not None:
+                    command += ["--seconds", str(seconds)]
+                if max_background is not None:
+                    command += ["--max-background", str(max_background)]
+                process = subprocess.Popen(
+                    command,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                    # Ctrl-C reaches the campaign only; it stops the workers.
+                    start_new_session=True,
+                )
+                started.append(_Worker(process))
+            while not stop.is_set():
+                finals = [w.final for w in started]
+                if all(f is not None for f in finals):
+                    break
+                if any(f is not None and f.get("failure") for f in finals):
+                    break  # the first failure ends the campaign
                 if any(
                     w.process.poll() is not None and w.final is None for w in started
                 ):
-                    break  # a worker died
-            shown.update(
-                sum(w.runs for w in started),
-                sum(1 for w in started if w.failing),
-                workers,
-            )
-            time.sleep(0.05)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        for worker in started:
-            worker.stop()
-        for worker in started:
+                    time.sleep(0.2)  # let the reader take the last line
+                    if any(
+                        w.process.poll() is not None and w.final is None
+                        for w in started
+                    ):
+                        break  # a worker died
+                shown.update(
+                    sum(w.runs for w in started),
+                    sum(1 for w in started if w.failing),
+                    workers,
+                )
+                time.sleep(0.05)
+        except KeyboardInterrupt:  # a second Ctrl-C
+            stop.set()
+        finally:
+            interrupted = stop.is_set()
+            for worker in started:
+                worker.stop()
             try:
-                worker.wait(STOP_GRACE)
-            except KeyboardInterrupt:
-                worker.process.kill()
-                worker.wait(STOP_GRACE)
+                for worker in started:
+                    worker.wait(STOP_GRACE)
+            except KeyboardInterrupt:  # another Ctrl-C: no more waiting
+                for worker in started:
+                    worker.process.kill()
+                    worker.wait(STOP_GRACE)
     runs = sum(w.runs for w in started)
     failures = [
         w.final for w in started if w.final is not None and w.final.get("failure")
