@@ -26,7 +26,6 @@ from .._steps import (
     MainStep,
     Parallel,
     Step,
-    StepKind,
     Wait,
     WaitAll,
 )
@@ -130,39 +129,52 @@ def _draw_choices(draw: st.DrawFn, *tables: tuple[Any, ...]) -> list[Any]:
 _NO_YES: Final = (False, True)
 #: A step's timing: its timeout in quarters (0: none) and duration in quarters.
 _STEP_TIMING: Final[tuple[tuple[Any, ...], ...]] = (tuple(range(21)), tuple(range(17)))
-#: How a step behaves: ending, stop delay, condition, how many writes,
-#: endless (with a timeout), observe, continue-on-error.
+#: How a step behaves: ending, stop delay, condition, endless (with a
+#: timeout), observe, continue-on-error. (How many writes is a draw of its
+#: own: the writes' draws follow it, and Hypothesis shrinks a count best
+#: when it stands alone.)
 _STEP_BEHAVIOUR: Final[tuple[tuple[Any, ...], ...]] = (
     ENDINGS,
     STOP_DELAYS,
     CONDITIONS,
-    (0, 1, 2),
     _NO_YES,
     _NO_YES,
     _NO_YES,
 )
 
 
-def _draw_writes(
-    draw: st.DrawFn, count: int, duration: float, id: str
-) -> tuple[Write, ...]:
-    if not count:
-        return ()
-    limit = _between(0, round(min(duration, 4.0) * 4))
-    drawn = sorted(
+@st.composite
+def _script_specs(draw: st.DrawFn) -> tuple[Any, ...]:
+    """The drawn fields of one scripted step, without its id.
+
+    One strategy built once, and one span per step: Hypothesis shrinks by
+    deleting spans, so a step's draws must be one to delete a step at once.
+    """
+    timeout_quarters, duration_quarters = _draw_choices(draw, *_STEP_TIMING)
+    behaviour = _draw_choices(draw, *_STEP_BEHAVIOUR)
+    count = draw(_between(0, 2))
+    limit = _between(0, min(duration_quarters, 16))
+    writes = sorted(
         (draw(limit) / 4, draw(_between(0, len(_WRITES) - 1))) for _ in range(count)
     )
-    return tuple(
-        Write(at=at, kind=_WRITES[w][0], name=_WRITES[w][1], value=f"{id}.{number}")
-        for number, (at, w) in enumerate(drawn, 1)
-    )
+    return (timeout_quarters, duration_quarters, *behaviour, tuple(writes))
 
 
-def _draw_scripted(draw: st.DrawFn, id: str, background: bool) -> Step:
-    timeout_quarters, duration_quarters = _draw_choices(draw, *_STEP_TIMING)
-    ending, stop_delay, condition, writes, endless, observe, continue_on_error = (
-        _draw_choices(draw, *_STEP_BEHAVIOUR)
-    )
+_SCRIPT_SPECS: Final = _script_specs()
+
+
+def _make_scripted(spec: tuple[Any, ...], id: str, background: bool) -> Step:
+    (
+        timeout_quarters,
+        duration_quarters,
+        ending,
+        stop_delay,
+        condition,
+        endless,
+        observe,
+        continue_on_error,
+        writes,
+    ) = spec
     timeout = timeout_quarters / 4 if timeout_quarters else None
     duration = duration_quarters / 4
     if timeout is not None and endless:
@@ -170,7 +182,10 @@ def _draw_scripted(draw: st.DrawFn, id: str, background: bool) -> Step:
     return ScriptedStep(
         duration,
         ending=ending,
-        writes=_draw_writes(draw, writes, duration, id),
+        writes=tuple(
+            Write(at=at, kind=_WRITES[w][0], name=_WRITES[w][1], value=f"{id}.{n}")
+            for n, (at, w) in enumerate(writes, 1)
+        ),
         stop_delay=stop_delay,
         observe=observe,
         id=id,
@@ -179,6 +194,10 @@ def _draw_scripted(draw: st.DrawFn, id: str, background: bool) -> Step:
         continue_on_error=continue_on_error,
         timeout=timeout,
     )
+
+
+def _draw_scripted(draw: st.DrawFn, id: str, background: bool) -> Step:
+    return _make_scripted(draw(_SCRIPT_SPECS), id, background)
 
 
 @st.composite
@@ -218,12 +237,36 @@ def _extra_strategy(
     return st.one_of(options)
 
 
-def _draw_run_step(
-    draw: st.DrawFn,
-    id: str,
-    background: bool,
-    extra: st.SearchStrategy[Step] | None,
-) -> Step:
+# A drawn job is first a tree of specs (plain tuples), each entry drawn as one
+# span (one ``draw`` of a cached strategy), then built with ids in order.
+# Hypothesis shrinks by deleting spans: an entry with the draw that says it
+# comes (see _more) goes at once, which shrinks far better than a count
+# drawn first and loose draws after it.
+
+
+@functools.cache
+def _span(function: Callable[..., Any], *args: Any) -> st.SearchStrategy[Any]:
+    """``function(draw, *args)`` as a strategy, built once per arguments."""
+
+    @st.composite
+    def spanned(draw: st.DrawFn) -> Any:
+        return function(draw, *args)
+
+    return spanned()
+
+
+def _more(draw: st.DrawFn, more: int) -> bool:
+    """Whether another element comes, when up to ``more`` more may (0: it must).
+
+    A draw from 0 to ``more`` where 0 stops: with ``more`` counting down,
+    the length is uniform, and it shrinks towards fewer elements.
+    """
+    return not more or bool(draw(_between(0, more)))
+
+
+def _run_spec(
+    draw: st.DrawFn, extra: st.SearchStrategy[Step] | None
+) -> tuple[Any, ...]:
     # With extra steps, each run step is first either scripted or the
     # user's: shrinking goes towards scripted ones, so a minimal failing
     # job keeps only the user's steps that the failure needs.
@@ -231,14 +274,60 @@ def _draw_run_step(
         step = draw(extra)
         if not isinstance(step, Step):
             raise TypeError(f"extra_steps drew {step!r}, not a trio_steps.Step")
+        return ("extra", step)
+    return ("script", draw(_SCRIPT_SPECS))
+
+
+def _member_spec(
+    draw: st.DrawFn, more: int, extra: st.SearchStrategy[Step] | None
+) -> tuple[Any, ...] | None:
+    """A parallel member or a post step, if one comes."""
+    return _run_spec(draw, extra) if _more(draw, more) else None
+
+
+def _entry_spec(
+    draw: st.DrawFn, more: int, launched: int, extra: st.SearchStrategy[Step] | None
+) -> tuple[Any, ...] | None:
+    """One main entry, if one comes; ``launched`` background steps precede it."""
+    if not _more(draw, more):
+        return None
+    kind = _KINDS[draw(_between(0, len(_KINDS) - 1))]
+    if kind in ("wait", "cancel") and not launched:
+        kind = "foreground"
+    if kind in ("foreground", "background"):
+        return (kind, _run_spec(draw, extra))
+    if kind == "parallel":
+        return (kind, _draw_list(draw, _member_spec, 1, 3, extra))
+    if kind == "wait-all":
+        return (kind, draw(_BOOL))
+    # Targets as positions among the launched steps still to choose from.
+    count = draw(_between(1, min(3, launched)))
+    picks = [draw(_between(0, launched - 1 - n)) for n in range(count)]
+    return (kind, picks, draw(_BOOL) if kind == "wait" else False)
+
+
+def _draw_list(
+    draw: st.DrawFn,
+    element: Callable[..., tuple[Any, ...] | None],
+    low: int,
+    high: int,
+    *args: Any,
+) -> list[tuple[Any, ...]]:
+    drawn: list[tuple[Any, ...]] = []
+    while len(drawn) < high:
+        more = 0 if len(drawn) < low else high - len(drawn)
+        spec = draw(_span(element, more, *args))
+        if spec is None:
+            break
+        drawn.append(spec)
+    return drawn
+
+
+def _make_run(spec: tuple[Any, ...], id: str, background: bool) -> Step:
+    if spec[0] == "extra":
+        step: Step = spec[1]
         return step.evolve(id=id, background=background)
-    return _draw_scripted(draw, id, background)
-
-
-def _draw_targets(draw: st.DrawFn, background: list[str]) -> list[str]:
-    pool = list(background)
-    count = draw(_between(1, min(3, len(pool))))
-    return [pool.pop(draw(_between(0, len(pool) - 1))) for _ in range(count)]
+    return _make_scripted(spec[1], id, background)
 
 
 def _draw_job(
@@ -259,33 +348,33 @@ def _draw_job(
 
     background: list[str] = []
     steps: list[MainStep] = []
-    for _ in range(draw(_between(1, max_steps))):
-        kind = _KINDS[draw(_between(0, len(_KINDS) - 1))]
-        if kind in ("wait", "cancel") and not background:
-            kind = "foreground"
+    while len(steps) < max_steps:
+        more = 0 if not steps else max_steps - len(steps)
+        spec = draw(_span(_entry_spec, more, len(background), extra))
+        if spec is None:
+            break
+        kind = spec[0]
         if kind in ("foreground", "background"):
             id = next_id()
-            steps.append(_draw_run_step(draw, id, kind == "background", extra))
+            steps.append(_make_run(spec[1], id, kind == "background"))
             if kind == "background":
                 background.append(id)
         elif kind == "parallel":
-            members = [
-                _draw_run_step(draw, next_id(), False, extra)
-                for _ in range(draw(_between(1, 3)))
-            ]
+            members = [_make_run(m, next_id(), False) for m in spec[1]]
             steps.append(Parallel(members))
             background.extend(m.id or "" for m in members)
-        elif kind == StepKind.WAIT_ALL:
-            steps.append(WaitAll(continue_on_error=draw(_BOOL)))
+        elif kind == "wait-all":
+            steps.append(WaitAll(continue_on_error=spec[1]))
         else:
-            targets = _draw_targets(draw, background)
-            if kind == StepKind.WAIT:
-                steps.append(Wait(targets, continue_on_error=draw(_BOOL)))
+            pool = list(background)
+            targets = [pool.pop(pick) for pick in spec[1]]
+            if kind == "wait":
+                steps.append(Wait(targets, continue_on_error=spec[2]))
             else:
                 steps.append(Cancel(targets))
     post = [
-        _draw_run_step(draw, next_id(), False, extra)
-        for _ in range(draw(_between(0, max_post_steps)))
+        _make_run(m, next_id(), False)
+        for m in _draw_list(draw, _member_spec, 0, max_post_steps, extra)
     ]
     slots, quarters_timeout, env, interrupt_grace, terminate_grace = _draw_choices(
         draw, *_JOB_SETTINGS
