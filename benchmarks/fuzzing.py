@@ -8,9 +8,11 @@ Printed figures (targets from issue 14):
   run, the first version's way of drawing (``@composite`` strategies nested
   per step, ``sampled_from``/``lists``/``one_of`` built on every draw), as
   milliseconds per job and their ratio;
-* the breakdown per job of ``check_against_model``: generate (Hypothesis
-  included), engine (a fresh ``trio.run`` on a MockClock; a bare
-  ``trio.run`` of an empty function is printed beside it), model, invariants;
+* the breakdown per job of ``check_job``: generate (Hypothesis included),
+  engine (a fresh ``trio.run`` on a MockClock in the helper thread, with
+  deadlines, as the fuzzer runs it; the same in this thread without
+  deadlines, and a bare ``trio.run`` of an empty function, are printed
+  beside it), model, invariants;
 * ``python -m trio_steps.testing fuzz --examples N`` timed from outside the
   process (target >= 300 jobs/s for N = 1,500 on one core), and the same
   with the baseline's generation for comparison;
@@ -39,6 +41,7 @@ from hypothesis import strategies as st
 import trio_steps as ts
 from trio_steps._steps import MainStep
 from trio_steps.testing import ScriptedStep, Write, check_invariants, jobs, simulate
+from trio_steps.testing._findings import DEFAULT_WALL_DEADLINE
 from trio_steps.testing._invariants import (
     _job_cancelled,
     diff_reports,
@@ -176,7 +179,14 @@ def breakdown(n: int) -> None:
     expected: list[ts.JobReport] = []
     runs: list[ts.JobReport] = []
     model = _timed(lambda: expected.extend(simulate(j) for j in new))
-    engine = _timed(lambda: runs.extend(run_on_mock_clock(j).report for j in new))
+    # As the fuzzer runs it: in the helper thread, with deadlines.
+    engine = _timed(
+        lambda: runs.extend(
+            run_on_mock_clock(j, wall_deadline=DEFAULT_WALL_DEADLINE).report
+            for j in new
+        )
+    )
+    direct = _timed(lambda: [run_on_mock_clock(j) for j in new])
 
     def check() -> None:
         for job, report, want in zip(new, runs, expected, strict=True):
@@ -198,7 +208,10 @@ def breakdown(n: int) -> None:
     total = new_seconds + engine + model + invariants
     print(f"breakdown per job (ms), {n} jobs:")
     print(f"  generate   {new_seconds * per:7.3f}")
-    print(f"  engine     {engine * per:7.3f}   (bare trio.run: {bare * per:.3f})")
+    print(
+        f"  engine     {engine * per:7.3f}   (in this thread without deadlines:"
+        f" {direct * per:.3f}; a bare trio.run: {bare * per:.3f})"
+    )
     print(f"  model      {model * per:7.3f}")
     print(f"  invariants {invariants * per:7.3f}   (diff + I1-I9 on both reports)")
     print(f"  total      {total * per:7.3f}   = {n / total:.0f} jobs/s in process")

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 import trio_steps as ts
 from trio_steps.testing import (
     ScriptedStep,
+    Write,
     conditions,
     durations,
     jobs,
@@ -71,9 +72,7 @@ def test_a_seeded_bug_shrinks_to_a_small_job() -> None:
     )  # fmt: skip
 
 
-def ts_write(at: float, value: str) -> object:
-    from trio_steps.testing import Write
-
+def ts_write(at: float, value: str) -> Write:
     return Write(at=at, kind="output", name="o1", value=value)
 
 
@@ -112,7 +111,7 @@ def test_quarters(value: float) -> None:
 def test_endless_steps_have_a_timeout() -> None:
     step = find(
         scripted_steps(id="x"),
-        lambda s: s.run.duration == math.inf,  # type: ignore[union-attr]
+        lambda s: s.run.duration == math.inf,
         settings=FIND,
     )
     assert step.timeout == 0.25
