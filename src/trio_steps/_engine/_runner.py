@@ -133,8 +133,12 @@ class JobRunner:
         }
         self._main_records = [r for r in self._records if not r.plan.post]
         self._post_records = [r for r in self._records if r.plan.post]
-        # The abandoned step whose task ended after every step finished.
+        # The abandoned step whose task ended after every step finished, and
+        # when: of tasks ending at the same instant (in an order Trio picks
+        # at random), the one latest in the plan, so that the report is the
+        # same in every run (I10).
         self._ran_past: str | None = None
+        self._ran_past_key: tuple[float, int] = (-math.inf, -1)
         self._result: Result | None = None
         self._job_cancelled = False
         self._hard_stopped = False
@@ -530,7 +534,10 @@ class JobRunner:
         if rare is not None:
             if rare.abandoned:  # R6.4: its later exit changes nothing
                 # ... but it may be what the job's end waited for.
-                self._ran_past = r.plan.id
+                key = (self._now(), r.plan.index)
+                if self._ran_past is None or key > self._ran_past_key:
+                    self._ran_past = r.plan.id
+                    self._ran_past_key = key
                 return
             rare.exit_code = run.exit_code
             if rare.stop_reason is not None:
