@@ -69,3 +69,22 @@ def test_a_later_abandoned_task_still_wins_over_plan_order() -> None:
         end = run(job).events[-1]
         assert end.time == 0.75
         assert dict(end.data)["abandoned_last"] == "s1"
+
+
+def test_an_abandoned_task_ending_with_the_last_step_did_not_run_past_it_i10() -> None:
+    """s1 is abandoned at 0.75 and its task ends at 2.25, the instant the post
+    step s2 finishes (stopped by its timeout at 1.75, 0.5 s to stop): the job
+    did not wait for s1, whichever of the two Trio runs first."""
+    job = ts.Job(
+        [ScriptedStep(0.5, stop_delay=2.0, id="s1", timeout=0.25)],
+        post_steps=[ScriptedStep(1.25, stop_delay=0.5, id="s2", timeout=1.0)],
+        interrupt_grace=0.5,
+        terminate_grace=0,
+    )
+    for _ in range(30):
+        report = run(job)
+        assert report.steps["s1"].abandoned
+        assert report.steps["s2"].finished_at == 2.25
+        end = report.events[-1]
+        assert end.time == 2.25
+        assert "abandoned_last" not in dict(end.data)

@@ -134,11 +134,13 @@ class JobRunner:
         self._main_records = [r for r in self._records if not r.plan.post]
         self._post_records = [r for r in self._records if r.plan.post]
         # The abandoned step whose task ended after every step finished, and
-        # when: of tasks ending at the same instant (in an order Trio picks
-        # at random), the one latest in the plan, so that the report is the
-        # same in every run (I10).
+        # when. Tasks that end at one instant run in an order Trio picks at
+        # random, so for the same report in every run (I10): of abandoned
+        # tasks ending together, the one latest in the plan; and one that
+        # ends at the instant the last step finishes did not run past it.
         self._ran_past: str | None = None
         self._ran_past_key: tuple[float, int] = (-math.inf, -1)
+        self._last_finished_at = -math.inf
         self._result: Result | None = None
         self._job_cancelled = False
         self._hard_stopped = False
@@ -535,7 +537,9 @@ class JobRunner:
             if rare.abandoned:  # R6.4: its later exit changes nothing
                 # ... but it may be what the job's end waited for.
                 key = (self._now(), r.plan.index)
-                if self._ran_past is None or key > self._ran_past_key:
+                if key[0] > self._last_finished_at and (
+                    self._ran_past is None or key > self._ran_past_key
+                ):
                     self._ran_past = r.plan.id
                     self._ran_past_key = key
                 return
@@ -572,6 +576,7 @@ class JobRunner:
         was_running = r.state is _State.RUNNING
         r.state = _State.DONE
         self._ran_past = None
+        self._last_finished_at = self._now()
         run = r.run
         if run is not None:
             # Keep only what it wrote: an abandoned step's later writes, and
