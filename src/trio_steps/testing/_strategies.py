@@ -143,12 +143,11 @@ _STEP_BEHAVIOUR: Final[tuple[tuple[Any, ...], ...]] = (
 )
 
 
-@st.composite
-def _script_specs(draw: st.DrawFn) -> tuple[Any, ...]:
+def _script_spec(draw: st.DrawFn) -> tuple[Any, ...]:
     """The drawn fields of one scripted step, without its id.
 
-    One strategy built once, and one span per step: Hypothesis shrinks by
-    deleting spans, so a step's draws must be one to delete a step at once.
+    Drawn inside the span of its entry (see _span): Hypothesis shrinks by
+    deleting spans, so a step's draws must be in one to delete it at once.
     """
     timeout_quarters, duration_quarters = _draw_choices(draw, *_STEP_TIMING)
     behaviour = _draw_choices(draw, *_STEP_BEHAVIOUR)
@@ -158,9 +157,6 @@ def _script_specs(draw: st.DrawFn) -> tuple[Any, ...]:
         (draw(limit) / 4, draw(_between(0, len(_WRITES) - 1))) for _ in range(count)
     )
     return (timeout_quarters, duration_quarters, *behaviour, tuple(writes))
-
-
-_SCRIPT_SPECS: Final = _script_specs()
 
 
 def _make_scripted(spec: tuple[Any, ...], id: str, background: bool) -> Step:
@@ -197,7 +193,7 @@ def _make_scripted(spec: tuple[Any, ...], id: str, background: bool) -> Step:
 
 
 def _draw_scripted(draw: st.DrawFn, id: str, background: bool) -> Step:
-    return _make_scripted(draw(_SCRIPT_SPECS), id, background)
+    return _make_scripted(_script_spec(draw), id, background)
 
 
 @st.composite
@@ -275,7 +271,7 @@ def _run_spec(
         if not isinstance(step, Step):
             raise TypeError(f"extra_steps drew {step!r}, not a trio_steps.Step")
         return ("extra", step)
-    return ("script", draw(_SCRIPT_SPECS))
+    return ("script", _script_spec(draw))
 
 
 def _member_spec(
