@@ -1,6 +1,6 @@
 """Fuzzing throughput: generated jobs per second, where the time goes, and campaigns.
 
-Usage: ``python benchmarks/fuzzing.py [--quick] [--examples N]``
+Usage: ``python benchmarks/fuzzing.py [--quick] [--examples N] [--profile]``
 
 Printed figures (targets from issue 14):
 
@@ -23,8 +23,10 @@ Printed figures (targets from issue 14):
 from __future__ import annotations
 
 import argparse
+import cProfile
 import math
 import os
+import pstats
 import re
 import subprocess
 import sys
@@ -278,13 +280,52 @@ def campaign(seconds: float) -> None:
     print(f"  ratio two workers / one: {figures[2] / figures[1]:.2f}")
 
 
+def profiled(n: int) -> None:
+    """The same breakdown under cProfile, as the fuzzer runs (cumulative times).
+
+    The engine runs in this thread here (``check_against_model``), so that
+    cProfile sees it; cProfile slows everything about twofold.
+    """
+    from trio_steps.testing import check_against_model
+    from trio_steps.testing._fuzz import fuzz
+
+    profile = cProfile.Profile()
+    profile.runcall(fuzz, n, check=check_against_model, progress=None)
+    stats = pstats.Stats(profile)
+    cumulative: dict[str, float] = {}
+    for (filename, _, function), row in stats.stats.items():  # type: ignore[attr-defined]
+        key = f"{Path(filename).name}:{function}"
+        cumulative[key] = cumulative.get(key, 0.0) + row[3]
+    parts = {
+        "generate": ["_strategies.py:_draw_job"],
+        "engine": ["_invariants.py:run_on_mock_clock"],
+        "model": ["_model.py:simulate"],
+        "invariants": [
+            "_invariants.py:check_invariants",
+            "_invariants.py:diff_reports",
+        ],
+    }
+    total = cumulative.get("_fuzz.py:fuzz", 0.0)
+    print(f"under cProfile, {n} jobs (ms per job, cumulative):")
+    for name, functions in parts.items():
+        seconds = sum(cumulative.get(f, 0.0) for f in functions)
+        print(f"  {name:10} {seconds * 1000 / n:7.3f}")
+    print(f"  {'all':10} {total * 1000 / n:7.3f}   (the rest is Hypothesis' own work)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer jobs")
     parser.add_argument("--examples", type=int, default=1500)
+    parser.add_argument(
+        "--profile", action="store_true", help="only the breakdown under cProfile"
+    )
     args = parser.parse_args()
     n = 300 if args.quick else 1500
     print(f"{os.cpu_count()} cores; Python {sys.version.split()[0]}")
+    if args.profile:
+        profiled(n)
+        return
     breakdown(n)
     from_outside(args.examples if not args.quick else 500)
     campaign(5.0 if args.quick else 20.0)
