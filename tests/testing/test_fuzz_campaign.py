@@ -149,3 +149,48 @@ def test_a_time_budget_stops_generation() -> None:
     result = fuzz(None, seconds=0.5, progress=None)
     assert not result.failed and result.runs > 0
     assert 0.5 <= result.seconds < 30
+
+
+SEEDED_CRASH = """
+from trio_steps._engine import _runner
+
+async def _cancel_step(self, *args):
+    raise RuntimeError("seeded engine bug")
+
+_runner.JobRunner._cancel_step = _cancel_step
+"""
+
+
+def test_the_first_failure_ends_a_campaign(tmp_path: Path) -> None:
+    """A worker's finding is shrunk and printed; the other worker stops too."""
+    (tmp_path / "sitecustomize.py").write_text(SEEDED_CRASH)  # in every worker
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), env.get("PYTHONPATH", "")])
+    database = str(tmp_path / "db")
+    done = subprocess.run(
+        [*COMMAND, "--workers", "2", "--seconds", "300", "--database", database],
+        capture_output=True,
+        text=True,
+        timeout=200,
+        check=False,
+        env=env,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert ", 2 workers: FAILED (crash)" in done.stdout
+    assert "engine crash: RuntimeError: seeded engine bug at " in done.stdout
+    code = done.stdout.split("# minimal job:\n", 1)[1]
+    namespace: dict[str, object] = {}
+    exec(code, namespace)
+    job = namespace["job"]
+    assert isinstance(job, ts.Job)
+    assert [type(e).__name__ for e in job.steps] == ["Step", "Cancel"]
+    assert "Traceback" not in done.stderr
+    assert not processes_using(database)
+
+
+def test_an_error_while_drawing_is_reported_without_a_job() -> None:
+    result = fuzz(20, max_background=0, progress=None)
+    assert result.kind == "error" and result.job is None and result.job_code is None
+    assert (
+        result.failure == "JobDefinitionError: job: max_background must be >= 1, not 0"
+    )

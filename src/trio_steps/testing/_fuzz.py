@@ -117,6 +117,12 @@ def _kind(error: BaseException) -> str:
     return "error"
 
 
+def _message(error: BaseException) -> str:
+    if isinstance(error, AssertionError):
+        return str(error) or "AssertionError"
+    return f"{type(error).__name__}: {error}".rstrip(": ")
+
+
 def _job_code(job: Job) -> str:
     try:
         return job_to_python(job)
@@ -212,7 +218,6 @@ def fuzz(
     stop = threading.Event() if stop is None else stop
     runs = 0
     failing = 0
-    last: Job | None = None
     last_failing: tuple[Job, BaseException] | None = None
     start = time.monotonic()
     deadline = None if seconds is None else start + seconds
@@ -239,13 +244,12 @@ def fuzz(
         )
     )
     def test_job(job: Job) -> None:
-        nonlocal runs, failing, last, last_failing
+        nonlocal runs, failing, last_failing
         if stop.is_set():
             raise _Stopped
         if deadline is not None and not failing and time.monotonic() >= deadline:
             raise _TimeUp
         runs += 1
-        last = job
         try:
             checker(job)
         except Exception as exc:
@@ -260,15 +264,15 @@ def fuzz(
     def result(error: BaseException | None, job: Job | None, **more: Any) -> FuzzResult:
         shown.update(runs, 1 if error is not None else 0, force=True)
         shown.close()
-        if error is None or job is None:
+        if error is None:
             return FuzzResult(runs=runs, seconds=time.monotonic() - start, **more)
         return FuzzResult(
             runs=runs,
             seconds=time.monotonic() - start,
-            failure=str(error),
+            failure=_message(error),
             job=job,
             kind=_kind(error),
-            job_code=_job_code(job),
+            job_code=None if job is None else _job_code(job),
             **more,
         )
 
@@ -283,8 +287,11 @@ def fuzz(
             return result(last_failing[1], last_failing[0], interrupted=True)
         return result(None, None, interrupted=True)
     except Exception as exc:
-        # Hypothesis replays the minimal example last, so `last` is it.
-        return result(exc, last)
+        # Hypothesis replays the minimal example last and raises its error;
+        # an error of our check has its job, one raised while drawing none.
+        if last_failing is not None and last_failing[1] is exc:
+            return result(exc, last_failing[0])
+        return result(exc, None)
     return result(None, None)
 
 
@@ -297,9 +304,11 @@ def describe(result: FuzzResult) -> str:
         head += ", interrupted"
     if result.failure is None:
         return f"{head}: engine and model agree"
-    code = result.job_code or ""
+    code = result.job_code
     failure = result.failure
-    if code and failure.endswith(code):  # the message already ends with the job
+    if code is None:  # raised while the job was drawn or built
+        return f"{head}: FAILED ({result.kind})\n{failure}\n(no job was built)"
+    if failure.endswith(code):  # the message already ends with the job
         failure = failure[: -len(code)].rstrip()
     return f"{head}: FAILED ({result.kind})\n{failure}\n\n# minimal job:\n{code}"
 
@@ -548,7 +557,7 @@ def campaign(
             seconds=seconds_taken,
             failure=str(first["failure"]),
             kind=str(first["kind"]),
-            job_code=str(first["job_code"]),
+            job_code=first.get("job_code"),
             interrupted=interrupted,
             workers=workers,
         )
