@@ -81,7 +81,8 @@ class EngineCrash(Finding):
 
     def __init__(self, error: BaseException) -> None:
         self.error = error
-        # The engine's task groups wrap one error in a group: show the error.
+        # The engine's task groups wrap one error in a group: name the error
+        # in the message (``error`` keeps the group as it was raised).
         while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
             error = error.exceptions[0]
         frames = traceback.extract_tb(error.__traceback__)

@@ -23,7 +23,7 @@ from .._job import Job
 from .._steps import Step
 from ._findings import Finding
 from ._invariants import check_job
-from ._python import job_listing, job_to_python
+from ._python import job_text
 from ._strategies import jobs
 
 __all__ = ["FuzzResult", "campaign", "describe", "fuzz"]
@@ -121,13 +121,6 @@ def _message(error: BaseException) -> str:
     if isinstance(error, AssertionError):
         return str(error) or "AssertionError"
     return f"{type(error).__name__}: {error}".rstrip(": ")
-
-
-def _job_code(job: Job) -> str:
-    try:
-        return job_to_python(job)
-    except ValueError:
-        return job_listing(job)
 
 
 class _Progress:
@@ -272,7 +265,7 @@ def fuzz(
             failure=_message(error),
             job=job,
             kind=_kind(error),
-            job_code=None if job is None else _job_code(job),
+            job_code=None if job is None else job_text(job),
             **more,
         )
 

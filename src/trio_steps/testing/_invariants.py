@@ -24,6 +24,8 @@ from ._findings import (
     Finding,
     run_guarded,
 )
+from ._model import JobNeverEnds, simulate
+from ._python import job_text
 from ._scripted import OBSERVATION_OUTPUT, Script
 
 __all__ = [
@@ -552,8 +554,6 @@ def check_against_model(
             model says the job never ends, the run gets the default
             deadlines if none are given.
     """
-    from ._model import JobNeverEnds, simulate
-
     try:
         expected = simulate(job)
     except JobNeverEnds as never:
@@ -564,7 +564,7 @@ def check_against_model(
         )
         raise AssertionError(
             f"the model says the job never ends ({never}), the engine's run "
-            f"returned\n{_job_text(job)}"
+            f"returned\n{job_text(job)}"
         ) from None
     run = run_on_mock_clock(
         job, mock_deadline=mock_deadline, wall_deadline=wall_deadline
@@ -575,7 +575,7 @@ def check_against_model(
             "engine and model disagree:\n  "
             + "\n  ".join(problems)
             + "\n"
-            + _job_text(job)
+            + job_text(job)
         )
     check_invariants(job, run.report)
     # After agreement, the model's report can only break an invariant through
@@ -583,15 +583,6 @@ def check_against_model(
     # the events-based checks do not apply.
     check_invariants(job, expected, job_cancelled=_job_cancelled(run.report))
     return run.report
-
-
-def _job_text(job: Job) -> str:
-    from ._python import job_listing, job_to_python
-
-    try:
-        return job_to_python(job)
-    except ValueError:
-        return job_listing(job)
 
 
 def _all_scripted(job: Job) -> bool:
@@ -642,12 +633,12 @@ def check_job(
             job, mock_deadline=mock_deadline, wall_deadline=wall_deadline
         )
     except Finding as finding:
-        finding.add_note(_job_text(job))
+        finding.add_note(job_text(job))
         raise
     try:
         check_invariants(job, run.report)
     except AssertionError as exc:
-        raise AssertionError(f"{exc}\n{_job_text(job)}") from None
+        raise AssertionError(f"{exc}\n{job_text(job)}") from None
     return run.report
 
 

@@ -301,3 +301,11 @@ def job_listing(job: Job) -> str:
         except ValueError as exc:
             lines.append(f"  post: <{exc}>")
     return "\n".join(lines) + "\n"
+
+
+def job_text(job: Job) -> str:
+    """The job as :func:`job_to_python` writes it, else as :func:`job_listing`."""
+    try:
+        return job_to_python(job)
+    except ValueError:
+        return job_listing(job)
