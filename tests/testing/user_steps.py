@@ -41,9 +41,12 @@ class PoolStep:
 
 
 async def stubborn(ctx: ts.StepContext) -> None:
-    """Run a second; when stopped, shield itself forever (the job never ends)."""
+    """Run 1.1 s; when stopped, shield itself forever (the job never ends).
+
+    1.1, not a multiple of 0.25 s: never a tie with a scripted step's time.
+    """
     try:
-        await trio.sleep(1)
+        await trio.sleep(1.1)
     except trio.Cancelled:
         with trio.CancelScope(shield=True):
             await trio.sleep_forever()
@@ -51,10 +54,15 @@ async def stubborn(ctx: ts.StepContext) -> None:
 
 
 def pool_steps(*, careful: bool) -> st.SearchStrategy[ts.Step]:
-    """User steps for ``jobs(extra_steps=...)``: pool steps of 0.25 to 2 s."""
+    """User steps for ``jobs(extra_steps=...)``: pool steps of 0.3 to 2.1 s.
+
+    Not multiples of 0.25 s: a pool step never ends at the instant a
+    scripted step or a timeout acts, where the order of the two (and so
+    whether the connection leaks) would be Trio's random choice.
+    """
     return st.builds(
         PoolStep,
-        seconds=st.sampled_from((0.25, 0.5, 1.0, 2.0)),
+        seconds=st.sampled_from((0.3, 0.7, 1.1, 2.1)),
         careful=st.just(careful),
     ).map(ts.Step)
 
