@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, final
 
 import trio
 
+from .._actions._definition import ActionCall
+from .._actions._run import ActionJob, run_action
 from .._context import StepFailed, StepRun, shorten_error
 from .._errors import JobDefinitionError
 from .._events import Event, EventKind
@@ -169,6 +171,7 @@ class JobRunner:
         # The Trio clock's reading, bound once (read for every event).
         self._now: Callable[[], float] = recorder.now
         self._shell_state: ShellJob | None = None
+        self._action_state: ActionJob | None = None
 
     # ------------------------------------------------------------------ API
 
@@ -308,6 +311,21 @@ class JobRunner:
             self._shell_state = ShellJob()
         return self._shell_state
 
+    def _actions(self) -> ActionJob:
+        """What the job's action steps share (rules §16)."""
+        if self._action_state is None:
+            self._action_state = ActionJob()
+        return self._action_state
+
+    def _action_contexts(self, run: StepRun) -> Mapping[str, object]:
+        """What ``${{ }}`` in an action's ``with:`` sees: the step's view."""
+        status = Status(
+            job_status=self._result if self._result is not None else Result.SUCCEEDED,
+            steps=run.steps,
+            env=run.env,
+        )
+        return self._contexts.evaluation(status, run.env)
+
     def _finish_job(self) -> None:
         if self._shell_state is not None:
             self._shell_state.close()
@@ -363,6 +381,14 @@ class JobRunner:
     async def _run_step(self, r: _Record) -> None:
         step = r.plan.step
         assert step is not None
+        if (
+            isinstance(step.run, ActionCall)
+            and step.run.phase == "post"
+            and not self._actions().main_ran(step.run.key)
+        ):
+            # R16.7: an action's post phase belongs to a main that started.
+            self._skip(r, reason="its main step did not run")
+            return
         contexts = self._contexts
         job_env = contexts.job_env_snapshot()
         fields = None
@@ -481,7 +507,11 @@ class JobRunner:
             workspace=self._workspace,
             interrupt_grace=self.job.interrupt_grace,
             terminate_grace=self.job.terminate_grace,
-            runner_temp=self._contexts.runner_temp() if script is not None else None,
+            runner_temp=(
+                self._contexts.runner_temp()
+                if script is not None or isinstance(step.run, ActionCall)
+                else None
+            ),
             masker=self._recorder.masker,
         )
         if r.timeout is not None:  # R4.3: counted from the start
@@ -504,6 +534,14 @@ class JobRunner:
                 # Each executor gets what it needs besides the StepRun.
                 if isinstance(step.run, str):
                     await run_shell(run, self._shell_job())
+                elif isinstance(step.run, ActionCall):
+                    await run_action(
+                        run,
+                        step.run,
+                        self._action_contexts(run),
+                        self._shell_job(),
+                        self._actions(),
+                    )
                 else:
                     await run_python(run, step.run)
         except Exception as exc:  # a failing step never cancels its siblings

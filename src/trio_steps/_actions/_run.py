@@ -1,0 +1,314 @@
+"""Running one phase of an action inside a step (rules §16).
+
+A JavaScript action's script runs with the host's ``node`` through the
+shell executor, so it gets what a shell step gets: its own process group
+and the signal ladder when stopped (R6.3), workflow commands on stdout, and
+the file commands (``GITHUB_OUTPUT``, ``GITHUB_ENV``, ``GITHUB_PATH``,
+``GITHUB_STATE``). A composite action's steps run one after another inside
+the step, each with a record of its own whose log lines go to the step's
+log; what they publish is seen by the composite's later steps, and its
+``outputs`` are evaluated at the end (R16.4).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Final, final
+
+from .._context import ANNOTATION_LIMIT, StepFailed, StepRun
+from .._shell._execution import run_shell
+from .._status import CONTEXT_NAMES
+from ._definition import ActionCall, ActionDefinition, input_variable
+
+if TYPE_CHECKING:
+    from .._shell._workspace import ShellJob
+
+__all__ = ["ActionJob", "run_action"]
+
+_SUCCESS: Final = "success"
+
+
+@final
+class ActionJob:
+    """What the action steps of one job share: which mains ran, saved state.
+
+    A ``post`` phase runs only if its ``main`` phase started (R16.7); the
+    state a phase saved (``save-state``, ``GITHUB_STATE``) reaches the later
+    phases of the same step as ``STATE_<name>``.
+    """
+
+    __slots__ = ("_ran", "_state")
+
+    def __init__(self) -> None:
+        self._ran: set[int] = set()
+        self._state: dict[int, dict[str, str]] = {}
+
+    def main_ran(self, key: int) -> bool:
+        """Whether the ``main`` phase of the step ``key`` started."""
+        return key in self._ran
+
+    def state(self, key: int) -> Mapping[str, str]:
+        """The state saved so far by the phases of the step ``key``."""
+        return self._state.get(key, {})
+
+    def save(self, key: int, state: Mapping[str, str]) -> None:
+        if state:
+            self._state.setdefault(key, {}).update(state)
+
+    def started(self, key: int) -> None:
+        self._ran.add(key)
+
+
+@final
+class _Forward:
+    """The sink of a composite's inner step: everything goes to the outer step."""
+
+    __slots__ = ("_outer",)
+
+    def __init__(self, outer: StepRun) -> None:
+        self._outer = outer
+
+    def output(self, run: StepRun, line: str, stream: str) -> None:
+        self._outer.output(line, stream)
+
+    def signal_sent(self, run: StepRun, signal: str) -> None:
+        self._outer.signal_sent(signal)
+
+    def grace_expired(self, run: StepRun, which: str) -> None:
+        self._outer.grace_expired(which)
+
+    def add_mask(self, value: str) -> None:
+        self._outer.add_mask(value)
+
+
+def _render(text: str, contexts: Mapping[str, object]) -> str:
+    if "${{" not in text:
+        return text
+    from ..expressions import compile_template
+
+    return compile_template(text, names=CONTEXT_NAMES).render(contexts)
+
+
+def _inputs(call: ActionCall, contexts: Mapping[str, object]) -> dict[str, str]:
+    """The action's inputs: ``with:`` and defaults, evaluated (R16.3)."""
+    try:
+        return {name: _render(text, contexts) for name, text in call.with_.items()}
+    except Exception as exc:
+        raise StepFailed(f"Interpolation of with: failed: {exc}") from None
+
+
+async def run_action(
+    run: StepRun,
+    call: ActionCall,
+    contexts: Mapping[str, object],
+    shell_job: ShellJob | None,
+    actions: ActionJob,
+) -> None:
+    """Run one phase of an action to its end, in the step's own task and scope.
+
+    Args:
+        run: The step's record; ``run.env`` is the step's env.
+        call: The action and the phase to run.
+        contexts: What ``${{ }}`` in ``with:`` evaluates against.
+        shell_job: What the job's shell steps share.
+        actions: What the job's action steps share (state, mains that ran).
+
+    Raises:
+        StepFailed: The action failed (a process exited non-zero, a
+            composite step failed, ``node`` is missing …).
+        trio.Cancelled: The step was stopped.
+    """
+    definition = call.definition
+    inputs = _inputs(call, contexts)
+    if call.phase == "main":
+        actions.started(call.key)
+    if definition.is_composite:
+        await _run_composite(run, definition, inputs, contexts, shell_job, actions)
+        return
+    script = {"pre": definition.pre, "post": definition.post}.get(
+        call.phase, definition.main
+    )
+    assert script is not None
+    try:
+        await _run_node(
+            run, definition, script, inputs, actions.state(call.key), shell_job
+        )
+    finally:
+        actions.save(call.key, run.state)
+
+
+def _search_path(run: StepRun, env: Mapping[str, str]) -> str:
+    inherited = env.get("PATH", os.environ.get("PATH", os.defpath))
+    return os.pathsep.join((*run.path, inherited)) if run.path else inherited
+
+
+async def _run_node(
+    run: StepRun,
+    definition: ActionDefinition,
+    script: str,
+    inputs: Mapping[str, str],
+    state: Mapping[str, str],
+    shell_job: ShellJob | None,
+) -> None:
+    """Run a JavaScript action's script with the host's ``node`` (R16.5)."""
+    env = dict(run.env)
+    for name, value in inputs.items():
+        env[input_variable(name)] = value
+    for name, value in state.items():
+        env[f"STATE_{name}"] = value
+    env["GITHUB_ACTION_PATH"] = definition.directory
+    node = shutil.which("node", path=_search_path(run, env))
+    if node is None:
+        raise StepFailed(
+            f"{definition.reference} is a JavaScript action ({definition.using}) "
+            "and needs Node.js, but no 'node' is on the PATH; install Node.js "
+            "or put it on the PATH"
+        )
+    if definition.using == "node16":
+        run.annotate(
+            "warning",
+            f"{definition.reference} uses node16, which GitHub has retired; it "
+            f"runs with {node}",
+        )
+    run.env = env
+    # exec: the shell becomes node, in the step's own process group.
+    run.script = f"exec {shlex.quote(node)} {shlex.quote(script)}\n"
+    run.shell = "bash"
+    run.working_directory = None
+    await run_shell(run, shell_job)
+
+
+def _step_entry(
+    outputs: Mapping[str, str], outcome: str, conclusion: str
+) -> dict[str, object]:
+    return {"outputs": dict(outputs), "outcome": outcome, "conclusion": conclusion}
+
+
+async def _run_composite(
+    run: StepRun,
+    definition: ActionDefinition,
+    inputs: Mapping[str, str],
+    contexts: Mapping[str, object],
+    shell_job: ShellJob | None,
+    actions: ActionJob,
+) -> None:
+    """Run a composite action's steps as a nested sequence (R16.4)."""
+    from ..expressions import compile_condition, compile_template, truthy
+
+    github = dict(_mapping(contexts.get("github")))
+    github["action_path"] = definition.directory
+    github["action"] = definition.reference
+    job_status = str(_mapping(contexts.get("job")).get("status", _SUCCESS))
+    steps: dict[str, object] = {}
+    env = dict(run.env)
+    path = run.path
+    failed: str | None = None
+    for index, step in enumerate(definition.steps):
+        local: dict[str, object] = {
+            **contexts,
+            "github": github,
+            "inputs": dict(inputs),
+            "steps": steps,
+            "env": env,
+            "job": {"status": "failure" if failed is not None else job_status},
+        }
+        step_id = step.id or f"__{index}"
+        try:
+            step_env = dict(env)
+            for key, value in step.env.items():
+                step_env[key] = _render(value, local)
+            local["env"] = step_env
+            condition = step.condition or "success()"
+            holds = truthy(
+                compile_condition(condition, names=CONTEXT_NAMES).evaluate(local)
+            )
+        except Exception as exc:
+            run.output(f"Error: {step.display_name}: {exc}", "log")
+            failed = failed or step.display_name
+            steps[step_id] = _step_entry({}, "failure", "failure")
+            continue
+        if not holds:
+            steps[step_id] = _step_entry({}, "skipped", "skipped")
+            continue
+        inner = StepRun(
+            sink=_Forward(run),
+            id=run.id,
+            name=step.display_name,
+            env=step_env,
+            steps=run.steps,
+            path=path,
+            script=None,
+            shell=None,
+            working_directory=None,
+            workspace=run.workspace,
+            interrupt_grace=run.interrupt_grace,
+            terminate_grace=run.terminate_grace,
+            runner_temp=run.runner_temp,
+            masker=run.masker,
+        )
+        error: str | None = None
+        try:
+            name = _render(step.name, local) if step.name is not None else None
+            run.output(f"Run {name}" if name is not None else step.display_name, "log")
+            if step.uses is not None:
+                call = ActionCall(definition=step.uses, with_=step.with_)
+                await run_action(inner, call, local, shell_job, actions)
+            else:
+                assert step.run is not None
+                inner.script = _render(step.run, local)
+                inner.shell = step.shell
+                if step.working_directory is not None:
+                    inner.working_directory = _render(step.working_directory, local)
+                await run_shell(inner, shell_job)
+        except Exception as exc:
+            error = str(exc)
+            run.output(f"Error: {error}", "log")
+        outcome = "success" if error is None else "failure"
+        conclusion = outcome
+        if error is not None:
+            coe = step.continue_on_error
+            if isinstance(coe, str):
+                try:
+                    coe = truthy(
+                        compile_template(coe, names=CONTEXT_NAMES).evaluate(local)
+                    )
+                except Exception:
+                    coe = False
+            if coe:
+                conclusion = "success"
+            else:
+                failed = failed or step.display_name
+        steps[step_id] = _step_entry(inner.outputs, outcome, conclusion)
+        # What the inner step published: later inner steps and the job see it.
+        for key, value in inner.env_changes.items():
+            env[key] = value
+            run.set_env(key, value)
+        for entry in inner.path_added:
+            path = (entry, *(p for p in path if p != entry))
+            run.add_path(entry)
+        if inner.summary:
+            run.summary = (run.summary or "") + inner.summary
+        for annotation in inner.annotations:
+            if len(run.annotations) < ANNOTATION_LIMIT:
+                run.annotations.append(annotation)
+    final: dict[str, object] = {
+        **contexts,
+        "github": github,
+        "inputs": dict(inputs),
+        "steps": steps,
+        "env": env,
+    }
+    for name, template in definition.outputs.items():
+        try:
+            run.set_output(name, _render(template, final))
+        except Exception as exc:
+            failed = failed or f"output {name!r}: {exc}"
+    if failed is not None:
+        raise StepFailed(f"The composite action failed at {failed}")
+
+
+def _mapping(value: object) -> Mapping[str, object]:
+    return value if isinstance(value, Mapping) else {}
