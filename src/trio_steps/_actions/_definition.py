@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
-from .._context import StepFailed
 from .._face import public
 
 if TYPE_CHECKING:
@@ -191,8 +190,12 @@ class ActionCall:
         return prefix + self.definition.reference
 
     async def __call__(self, ctx: StepContext) -> None:
-        """Refuse to run outside the engine, which runs it itself."""
-        raise StepFailed("an action step runs only in a trio_steps job")
+        """Refuse to run outside the engine, which runs it itself.
+
+        Raises:
+            RuntimeError: Always.
+        """
+        raise RuntimeError("an action step runs only in a trio_steps job")
 
 
 public(ActionSettings)
