@@ -28,7 +28,9 @@ class Workspace:
             (directory / name.replace("__", ".")).write_text(textwrap.dedent(text))
         return directory
 
-    def settings(self, url: str = "file:///nonexistent", **changes: object) -> ts.ActionSettings:
+    def settings(
+        self, url: str = "file:///nonexistent", **changes: object
+    ) -> ts.ActionSettings:
         return ts.ActionSettings(url=url, cache_dir=str(self.cache), **changes)  # type: ignore[arg-type]
 
     def load(
@@ -63,7 +65,9 @@ def git(*args: str, cwd: Path) -> str:
     ).stdout.strip()
 
 
-def publish(server: Path, owner: str, repo: str, files: dict[str, str], tag: str) -> str:
+def publish(
+    server: Path, owner: str, repo: str, files: dict[str, str], tag: str
+) -> str:
     """Commit ``files`` to the bare repository ``server/owner/repo`` under ``tag``.
 
     Returns:
@@ -84,5 +88,13 @@ def publish(server: Path, owner: str, repo: str, files: dict[str, str], tag: str
     git("add", "-A", cwd=work)
     git("commit", "-q", "-m", "publish", cwd=work)
     git("tag", "-f", tag, cwd=work)
-    git("push", "-q", "-f", "origin", "HEAD:refs/heads/main", f"refs/tags/{tag}", cwd=work)
+    git(
+        "push",
+        "-q",
+        "-f",
+        "origin",
+        "HEAD:refs/heads/main",
+        f"refs/tags/{tag}",
+        cwd=work,
+    )
     return git("rev-parse", "HEAD", cwd=work)

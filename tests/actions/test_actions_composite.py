@@ -208,7 +208,9 @@ async def test_masks_apply_to_inner_steps_r16_9(ws: Workspace) -> None:
                 echo "the password is hunter2"
         """,
     )
-    report = await ws.run("- {id: s, uses: ./acts/secret}\n- {id: t, run: echo hunter2}\n")
+    report = await ws.run(
+        "- {id: s, uses: ./acts/secret}\n- {id: t, run: echo hunter2}\n"
+    )
     assert "the password is ***" in report.steps["s"].log
     assert not any("hunter2" in line for line in report.steps["s"].log)
     assert report.steps["t"].log == ("***",)

@@ -32,7 +32,9 @@ def test_unknown_key_in_action_yml_r16_1(ws: Workspace) -> None:
     assert problems[0].startswith(f"{file}:2:1: unknown key 'runz' in an action")
     assert "did you mean 'runs'" in problems[0]
     assert problems[1].startswith(f"{file}:6:32: unknown key 'shel'")
-    assert problems[2].startswith("<string>:6:15: 'uses: ./acts/a': the action is not valid")
+    assert problems[2].startswith(
+        "<string>:6:15: 'uses: ./acts/a': the action is not valid"
+    )
 
 
 @pytest.mark.parametrize(
@@ -42,7 +44,11 @@ def test_unknown_key_in_action_yml_r16_1(ws: Workspace) -> None:
         ("{using: node12, main: m.js}", 15, "node12 is no longer supported"),
         ("{using: python, main: m.js}", 15, "unknown runs.using 'python'"),
         ("{using: node20}", 8, "needs 'main'"),
-        ("{using: node20, main: missing.js}", 29, "main script 'missing.js' does not exist"),
+        (
+            "{using: node20, main: missing.js}",
+            29,
+            "main script 'missing.js' does not exist",
+        ),
         ("{using: composite}", 8, "needs 'steps'"),
     ],
 )
@@ -126,7 +132,10 @@ def test_composite_step_problems_r16_1(ws: Workspace) -> None:
         f"{file}:4:7: a run step of a composite action needs 'shell' (for example "
         "'shell: bash')"
     )
-    assert problems[1].startswith(f"{file}:5:") and "invalid expression in run" in problems[1]
+    assert (
+        problems[1].startswith(f"{file}:5:")
+        and "invalid expression in run" in problems[1]
+    )
     assert problems[2].startswith(f"{file}:6:32: 'background' is not allowed")
     assert problems[3].startswith(f"{file}:7:14: 'uses: ./acts/nowhere': no action.yml")
 

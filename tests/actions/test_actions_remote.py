@@ -46,7 +46,9 @@ async def test_fetched_then_reused_from_the_cache_offline_r16_8(
     assert report.steps["e"].log[-1] == "v1 one"
 
 
-async def test_refresh_fetches_the_new_commit_r16_8(ws: Workspace, server: Path) -> None:
+async def test_refresh_fetches_the_new_commit_r16_8(
+    ws: Workspace, server: Path
+) -> None:
     publish(server, "octo", "echo", {"action.yml": ECHO}, "v1")
     url = f"file://{server}"
     await ws.run("- {id: e, uses: octo/echo@v1}\n", url=url)
@@ -111,7 +113,9 @@ def test_an_unknown_repository_or_ref_is_a_load_error_r16_8(
         [problem] = info.value.problems
         assert (problem.line, problem.column) == (6, 15)
         assert problem.message.startswith(f"cannot fetch {uses} from file://")
-    assert not any(p.name.startswith(".fetch") for p in (ws.cache / "octo" / "echo").iterdir())
+    assert not any(
+        p.name.startswith(".fetch") for p in (ws.cache / "octo" / "echo").iterdir()
+    )
 
 
 async def test_checkout_keeps_its_local_meaning_r16_8(ws: Workspace) -> None:
