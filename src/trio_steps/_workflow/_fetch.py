@@ -52,8 +52,10 @@ def _git(args: list[str], cwd: str) -> None:
     except subprocess.TimeoutExpired:
         raise FetchError(f"git {args[0]} took more than {GIT_TIMEOUT:g} s") from None
     if done.returncode != 0:
-        lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
-        raise FetchError(lines[-1] if lines else f"git {args[0]} failed")
+        lines = [ln.strip() for ln in done.stderr.splitlines() if ln.strip()]
+        # git's first "fatal:" says what went wrong; advice follows it.
+        fatal = [ln for ln in lines if ln.startswith("fatal:")]
+        raise FetchError((fatal or lines or [f"git {args[0]} failed"])[0])
 
 
 def fetch_action(owner: str, repo: str, ref: str, settings: ActionSettings) -> str:
