@@ -38,9 +38,7 @@ MAY_IMPORT: Mapping[str, frozenset[str]] = {
     "_shell": frozenset({"model", "expressions"}),
     "_actions": frozenset({"model", "expressions", "_shell"}),
     "_engine": frozenset({"model", "expressions", "_shell", "_actions"}),
-    "_workflow": frozenset(
-        {"model", "expressions", "_shell", "_actions", "_engine"}
-    ),
+    "_workflow": frozenset({"model", "expressions", "_shell", "_actions", "_engine"}),
     "_trace": frozenset({"model", "expressions"}),
     "testing": frozenset({"model", "expressions"}),
     "_cli": frozenset(
