@@ -237,3 +237,44 @@ async def test_step_level_if_and_continue_on_error_r16_9(ws: Workspace) -> None:
     assert report.steps["tolerated"].outcome is ts.Result.FAILED
     assert report.steps["tolerated"].conclusion is ts.Result.SUCCEEDED
     assert report.steps["after"].conclusion is ts.Result.SUCCEEDED
+
+
+async def test_inner_steps_are_announced_with_their_rendered_text_r16_4(
+    ws: Workspace,
+) -> None:
+    ws.action(
+        "acts/say",
+        """\
+        inputs:
+          word: {default: bird}
+        runs:
+          using: composite
+          steps:
+            - {shell: bash, run: "echo ${{ inputs.word }}"}
+            - {name: "Named ${{ inputs.word }}", shell: bash, run: "true"}
+        """,
+    )
+    report = await ws.run("- {id: s, uses: ./acts/say}\n")
+    assert report.steps["s"].log == ("Run echo bird", "bird", "Named bird")
+
+
+async def test_hash_files_in_a_composite_step_r16_4(ws: Workspace) -> None:
+    (ws.root / "data.txt").write_text("some data\\n")
+    ws.action(
+        "acts/hash",
+        """\
+        runs:
+          using: composite
+          steps:
+            - {shell: bash, run: "echo inner=${{ hashFiles('data.txt') }}"}
+        """,
+    )
+    report = await ws.run(
+        """\
+        - {id: h, uses: ./acts/hash}
+        - {id: outer, run: "echo inner=${{ hashFiles('data.txt') }}"}
+        """
+    )
+    outer = report.steps["outer"].log[-1]
+    assert len(outer) == len("inner=") + 64
+    assert report.steps["h"].log[-1] == outer

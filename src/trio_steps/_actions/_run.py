@@ -122,9 +122,9 @@ async def run_action(
         trio.Cancelled: The step was stopped.
     """
     definition = call.definition
-    inputs = _inputs(call, contexts)
     if call.phase == "main":
-        actions.started(call.key)
+        actions.started(call.key)  # R16.7: its post runs, whatever happens now
+    inputs = _inputs(call, contexts)
     if definition.is_composite:
         await _run_composite(run, definition, inputs, contexts, shell_job, actions)
         return
@@ -252,13 +252,17 @@ async def _run_composite(
         error: str | None = None
         try:
             name = _render(step.name, local) if step.name is not None else None
-            run.output(f"Run {name}" if name is not None else step.display_name, "log")
             if step.uses is not None:
+                run.output(name if name is not None else step.display_name, "log")
                 call = ActionCall(definition=step.uses, with_=step.with_)
                 await run_action(inner, call, local, shell_job, actions)
             else:
                 assert step.run is not None
                 inner.script = _render(step.run, local)
+                first = next(
+                    (ln.strip() for ln in inner.script.splitlines() if ln.strip()), ""
+                )
+                run.output(name if name is not None else f"Run {first}", "log")
                 inner.shell = step.shell
                 if step.working_directory is not None:
                     inner.working_directory = _render(step.working_directory, local)
