@@ -122,3 +122,35 @@ async def test_checkout_keeps_its_local_meaning_r16_8(ws: Workspace) -> None:
     report = await ws.run("- {id: co, uses: actions/checkout@v4}\n")
     assert report.steps["co"].conclusion is ts.Result.SUCCEEDED
     assert not ws.cache.exists()
+
+
+@pytest.mark.parametrize(
+    "uses",
+    [
+        "../escape@v1",
+        "octo/..@v1",
+        "octo/echo@--upload-pack=touch pwned",
+        "octo/echo@-x",
+        "-octo/echo@v1",
+    ],
+)
+def test_names_that_would_escape_the_cache_or_reach_git_as_options(
+    ws: Workspace, server: Path, uses: str
+) -> None:
+    with pytest.raises(ts.WorkflowError) as info:
+        ws.load(f"- uses: '{uses}'\n", url=f"file://{server}")
+    [problem] = info.value.problems
+    assert "names no" in problem.message
+    assert not ws.cache.exists()
+    assert not (ws.root / "pwned").exists()
+
+
+def test_a_path_that_leaves_the_repository(ws: Workspace, server: Path) -> None:
+    publish(server, "octo", "echo", {"action.yml": ECHO}, "v1")
+    with pytest.raises(ts.WorkflowError) as info:
+        ws.load("- uses: octo/echo/../../x@v1\n", url=f"file://{server}")
+    [problem] = info.value.problems
+    assert (
+        problem.message
+        == "'uses: octo/echo/../../x@v1': the path leaves the repository"
+    )

@@ -75,8 +75,10 @@ _STEP_KEYS: Final = frozenset(
         "with",
     }
 )
+# GitHub's owner and repository names; a ref that is not an option of git.
 _REMOTE: Final = re.compile(
-    r"(?P<owner>[A-Za-z0-9_.-]+)/(?P<repo>[A-Za-z0-9_.-]+)(?P<path>(?:/[^@]+)?)@(?P<ref>[^@\s]+)\Z"
+    r"(?P<owner>[A-Za-z0-9][A-Za-z0-9_-]*)/(?P<repo>[A-Za-z0-9_.-]+)"
+    r"(?P<path>(?:/[^@]+)?)@(?P<ref>[^-@\s][^@\s]*)\Z"
 )
 _ID: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 
@@ -184,6 +186,9 @@ class ActionResolver:
                     f"'uses: {uses}' names no action: use ./path for a local action "
                     "or owner/repo[/path]@ref for a remote one"
                 )
+                return None
+            if found["repo"] in (".", ".."):
+                error(f"'uses: {uses}' names no repository")
                 return None
             key = (found["owner"], found["repo"], found["ref"])
             checkout = self._fetched.get(key)

@@ -86,7 +86,8 @@ def fetch_action(owner: str, repo: str, ref: str, settings: ActionSettings) -> s
         raise FetchError(f"cannot write the action cache {cache}: {exc}") from None
     try:
         _git(["init", "-q", "."], temporary)
-        _git(["fetch", "-q", "--depth", "1", url, ref], temporary)
+        # "--": a ref or URL that starts with "-" is never an option.
+        _git(["fetch", "-q", "--depth", "1", "--", url, ref], temporary)
         _git(["checkout", "-q", "FETCH_HEAD"], temporary)
         shutil.rmtree(os.path.join(temporary, ".git"))
         if os.path.isdir(target):
