@@ -190,3 +190,61 @@ async def test_a_post_runs_after_the_implicit_wait_all_r16_7(ws: Workspace) -> N
     assert main.log == ("main done",)
     assert post.log == ("post",)
     assert post.started_at >= main.finished_at  # type: ignore[operator]
+
+
+async def test_a_cancelled_composite_stops_its_inner_process_r16_9(
+    ws: Workspace,
+) -> None:
+    pidfile = ws.root / "inner.pid"
+    ws.action(
+        "acts/long",
+        f"""\
+        runs:
+          using: composite
+          steps:
+            - shell: bash
+              run: echo first
+            - shell: bash
+              run: |
+                trap 'echo inner got INT; exit 0' INT
+                echo $$ > {pidfile}
+                while true; do sleep 0.05; done
+            - shell: bash
+              if: always()
+              run: echo never after a cancel
+        """,
+    )
+    report = await ws.run(
+        f"""\
+        - {{id: long, uses: ./acts/long, background: true}}
+        - run: while [ ! -s {pidfile} ]; do sleep 0.05; done
+        - cancel: long
+        """
+    )
+    long = report.steps["long"]
+    assert long.conclusion is ts.Result.CANCELED
+    assert "inner got INT" in long.log
+    assert "never after a cancel" not in long.log
+    assert not _alive(int(pidfile.read_text()))
+
+
+async def test_job_timeout_stops_the_action_and_its_post_still_runs_r16_7(
+    ws: Workspace,
+) -> None:
+    _service(ws)
+    pidfile = ws.root / "svc.pid"
+    job = ws.load(
+        f"""\
+        - id: svc
+          uses: ./acts/svc
+          with: {{pidfile: {pidfile}}}
+        """
+    )
+    report = await ts.run_job(job.evolve(timeout=1.0))
+    svc = report.steps["svc"]
+    assert svc.conclusion is ts.Result.CANCELED
+    assert "got SIGINT" in svc.log
+    post = report.steps[list(report.steps)[-1]]
+    assert post.name == "Post Run ./acts/svc"
+    assert post.conclusion is ts.Result.SUCCEEDED
+    assert report.result is ts.Result.CANCELED

@@ -201,3 +201,30 @@ async def test_masks_and_workflow_commands_of_node_r16_5(ws: Workspace) -> None:
     assert "value ***" in m.log
     assert "Error: went wrong" in m.log
     assert m.outputs.get("legacy") == "x"
+
+
+async def test_env_path_and_a_secret_input_r16_5_r16_9(ws: Workspace) -> None:
+    ws.action(
+        "acts/env",
+        "inputs: {token: {required: true}}\nruns: {using: node20, main: m.js}\n",
+        m__js="""\
+        const fs = require("fs");
+        const e = process.env;
+        console.log("token " + e.INPUT_TOKEN + " step env " + e.STEP_ONLY);
+        fs.appendFileSync(e.GITHUB_ENV, "FROM_NODE=n1\\n");
+        fs.appendFileSync(e.GITHUB_PATH, "/opt/from-node\\n");
+        """,
+    )
+    job = ws.load(
+        """\
+        - id: env
+          uses: ./acts/env
+          env: {STEP_ONLY: here}
+          with: {token: "${{ secrets.TOKEN }}"}
+        - id: after
+          run: echo "$FROM_NODE ${PATH%%:*} [$STEP_ONLY]"
+        """
+    )
+    report = await ts.run_job(job.evolve(secrets={"TOKEN": "sekrit"}))
+    assert report.steps["env"].log == ("token *** step env here",)
+    assert report.steps["after"].log == ("n1 /opt/from-node []",)
