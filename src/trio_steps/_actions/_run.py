@@ -13,7 +13,6 @@ log; what they publish is seen by the composite's later steps, and its
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final, final
@@ -174,11 +173,10 @@ async def _run_node(
             f"runs with {node}",
         )
     run.env = env
-    # exec: the shell becomes node, in the step's own process group.
-    run.script = f"exec {shlex.quote(node)} {shlex.quote(script)}\n"
-    run.shell = "bash"
+    run.script = None
     run.working_directory = None
-    await run_shell(run, shell_job)
+    # node itself leads the step's process group, as a shell would.
+    await run_shell(run, shell_job, program=[node, script])
 
 
 def _step_entry(
