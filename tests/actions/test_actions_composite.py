@@ -278,3 +278,27 @@ async def test_hash_files_in_a_composite_step_r16_4(ws: Workspace) -> None:
     outer = report.steps["outer"].log[-1]
     assert len(outer) == len("inner=") + 64
     assert report.steps["h"].log[-1] == outer
+
+
+async def test_checkout_in_a_composite_does_nothing_and_action_path_is_set_r16_4(
+    ws: Workspace,
+) -> None:
+    directory = ws.action(
+        "acts/co",
+        """\
+        runs:
+          using: composite
+          steps:
+            - uses: actions/checkout@v4
+            - {shell: bash, run: 'echo "path=$GITHUB_ACTION_PATH"'}
+        """,
+    )
+    report = await ws.run("- {id: co, uses: ./acts/co}\n")
+    co = report.steps["co"]
+    assert co.conclusion is ts.Result.SUCCEEDED, co.log
+    assert co.log == (
+        "Run actions/checkout@v4",
+        'Run echo "path=$GITHUB_ACTION_PATH"',
+        f"path={directory}",
+    )
+    assert not ws.cache.exists()

@@ -218,7 +218,9 @@ async def _run_composite(
             step_env = dict(env)
             for key, value in step.env.items():
                 step_env[key] = _render(value, local)
-            local["env"] = step_env
+            local["env"] = dict(step_env)
+            # What the runner sets for each step of a composite action.
+            step_env["GITHUB_ACTION_PATH"] = definition.directory
             condition = step.condition or "success()"
             holds = truthy(
                 compile_condition(condition, names=CONTEXT_NAMES).evaluate(local)

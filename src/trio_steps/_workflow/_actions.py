@@ -592,7 +592,11 @@ class _ActionReader:
         else:
             uses = source.string(node, "uses", "uses")
             given = self.with_(node)
-            if uses is not None:
+            if uses is not None and uses.casefold().startswith("actions/checkout@"):
+                # As in a workflow: the workspace is already here (R16.8).
+                fields.setdefault("name", f"Run {uses}")
+                fields["run"], fields["shell"] = "true", "bash"
+            elif uses is not None:
                 where = _value_pos(node, "uses")
                 nested = self.resolver.resolve(
                     uses, lambda message: source.error(where, message), stack=self.stack
