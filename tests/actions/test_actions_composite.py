@@ -302,3 +302,22 @@ async def test_checkout_in_a_composite_does_nothing_and_action_path_is_set_r16_4
         f"path={directory}",
     )
     assert not ws.cache.exists()
+
+
+async def test_a_with_that_fails_to_evaluate_fails_the_step_r16_3(
+    ws: Workspace,
+) -> None:
+    ws.action("acts/greet", GREET)
+    report = await ws.run(
+        """\
+        - id: g
+          uses: ./acts/greet
+          with: {who: "${{ fromJSON('not json') }}"}
+        - {id: after, if: always(), run: echo after}
+        """
+    )
+    g = report.steps["g"]
+    assert g.conclusion is ts.Result.FAILED
+    assert g.error is not None and g.error.startswith("Interpolation of with: failed")
+    assert g.outputs == {}
+    assert report.steps["after"].conclusion is ts.Result.SUCCEEDED
