@@ -20,7 +20,8 @@ Stopping (R6.1-R6.4) stays here: every stop reads the main sequence's state
 (the job result, the current step, the running background steps, the main
 scope) and ends in the step's lifecycle (``_finish``). Each executor gets,
 besides the step's :class:`~trio_steps._context.StepRun`, what only it needs:
-``run_python(run, function)``, ``run_shell(run, shell_job)``.
+``run_python(run, function)``, ``run_shell(run, shell_job)``,
+``run_action(run, call, contexts, shell_job, actions)`` (rules §16).
 """
 
 from __future__ import annotations
