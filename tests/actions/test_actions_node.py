@@ -228,3 +228,80 @@ async def test_env_path_and_a_secret_input_r16_5_r16_9(ws: Workspace) -> None:
     report = await ts.run_job(job.evolve(secrets={"TOKEN": "sekrit"}))
     assert report.steps["env"].log == ("token *** step env here",)
     assert report.steps["after"].log == ("n1 /opt/from-node []",)
+
+
+async def test_posts_of_actions_inside_a_composite_run_in_its_post_r16_7(
+    ws: Workspace,
+) -> None:
+    for name in ("a", "b"):
+        ws.action(
+            f"acts/{name}",
+            "inputs: {tag: {required: true}}\n"
+            "runs: {using: node20, main: m.js, post: p.js}\n",
+            m__js='console.log("::save-state name=s::" + process.env.INPUT_TAG)\n',
+            p__js='console.log("post " + process.env.STATE_s + " " + process.env.INPUT_TAG)\n',
+        )
+    ws.action(
+        "acts/skip",
+        "runs: {using: node20, main: m.js, post: p.js}\n",
+        m__js="1\n",
+        p__js='console.log("never: its main was skipped")\n',
+    )
+    ws.action(
+        "acts/inner",
+        """\
+        runs:
+          using: composite
+          steps:
+            - {uses: ./acts/b, with: {tag: "${{ inputs.x }}b"}}
+        inputs:
+          x: {default: y}
+        """,
+    )
+    ws.action(
+        "acts/outer",
+        """\
+        runs:
+          using: composite
+          steps:
+            - {uses: ./acts/a, with: {tag: A}}
+            - {uses: ./acts/skip, if: "false"}
+            - {uses: ./acts/inner}
+        """,
+    )
+    report = await ws.run("- {id: o, uses: ./acts/outer}\n- {id: t, run: echo later}\n")
+    assert report.steps["o"].conclusion is ts.Result.SUCCEEDED, report.steps["o"].log
+    post = report.steps[list(report.steps)[-1]]
+    assert post.name == "Post Run ./acts/outer"
+    assert post.log == (
+        "Post Run ./acts/b",
+        "post yb yb",
+        "Post Run ./acts/a",
+        "post A A",
+    )
+    assert post.started_at >= report.steps["t"].finished_at  # type: ignore[operator]
+
+
+async def test_a_composite_without_nested_posts_has_no_post_step(ws: Workspace) -> None:
+    ws.action(
+        "acts/pre",
+        "runs: {using: node20, pre: p.js, main: m.js}\n",
+        p__js="1\n",
+        m__js="console.log('main')\n",
+    )
+    ws.action(
+        "acts/c",
+        "runs:\n  using: composite\n  steps:\n    - uses: ./acts/pre\n",
+    )
+    from trio_steps._workflow._read import read_workflow
+
+    from .action_helpers import HEAD
+
+    loaded = read_workflow(
+        HEAD + "      - {id: c, uses: ./acts/c}\n", actions=ws.settings()
+    )
+    [warning] = loaded.warnings
+    assert "the pre script of a JavaScript action inside a composite" in warning.message
+    report = await ws.run("- {id: c, uses: ./acts/c}\n")
+    assert list(report.steps) == ["c"]
+    assert report.steps["c"].log == ("Run ./acts/pre", "main")

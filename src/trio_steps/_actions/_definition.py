@@ -162,6 +162,13 @@ class ActionDefinition:
         """Whether it is a composite action."""
         return self.using == "composite"
 
+    @property
+    def has_post(self) -> bool:
+        """Whether a post step belongs to it: its own, or a nested action's."""
+        if self.post is not None:
+            return True
+        return any(s.uses is not None and s.uses.has_post for s in self.steps)
+
 
 @attrs.frozen(kw_only=True, eq=False)
 class ActionCall:

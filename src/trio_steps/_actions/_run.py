@@ -30,6 +30,11 @@ __all__ = ["ActionJob", "run_action"]
 _SUCCESS: Final = "success"
 
 
+#: A JavaScript action with a post script that ran inside a composite action:
+#: the action, its inputs as evaluated, and the key its state is saved under.
+_NestedPost = tuple[ActionDefinition, Mapping[str, str], int]
+
+
 @final
 class ActionJob:
     """What the action steps of one job share: which mains ran, saved state.
@@ -39,11 +44,20 @@ class ActionJob:
     phases of the same step as ``STATE_<name>``.
     """
 
-    __slots__ = ("_ran", "_state")
+    __slots__ = ("_nested", "_ran", "_state")
 
     def __init__(self) -> None:
         self._ran: set[int] = set()
         self._state: dict[int, dict[str, str]] = {}
+        self._nested: dict[int, list[_NestedPost]] = {}
+
+    def add_nested_post(self, key: int, post: _NestedPost) -> None:
+        """Remember a JavaScript action with a post script that ran in a composite."""
+        self._nested.setdefault(key, []).append(post)
+
+    def nested_posts(self, key: int) -> list[_NestedPost]:
+        """The nested posts of the composite step ``key``, in the order of their mains."""
+        return self._nested.get(key, [])
 
     def main_ran(self, key: int) -> bool:
         """Whether the ``main`` phase of the step ``key`` started."""
@@ -105,6 +119,8 @@ async def run_action(
     contexts: Mapping[str, object],
     shell_job: ShellJob | None,
     actions: ActionJob,
+    *,
+    root: int | None = None,
 ) -> None:
     """Run one phase of an action to its end, in the step's own task and scope.
 
@@ -114,6 +130,8 @@ async def run_action(
         contexts: What ``${{ }}`` in ``with:`` evaluates against.
         shell_job: What the job's shell steps share.
         actions: What the job's action steps share (state, mains that ran).
+        root: The key of the workflow's step, for an action that runs
+            inside a composite action: its post runs in that step's post.
 
     Raises:
         StepFailed: The action failed (a process exited non-zero, a
@@ -125,8 +143,21 @@ async def run_action(
         actions.started(call.key)  # R16.7: its post runs, whatever happens now
     inputs = _inputs(call, contexts)
     if definition.is_composite:
-        await _run_composite(run, definition, inputs, contexts, shell_job, actions)
+        if call.phase == "post":
+            await _run_nested_posts(run, call.key, contexts, shell_job, actions)
+            return
+        await _run_composite(
+            run,
+            definition,
+            inputs,
+            contexts,
+            shell_job,
+            actions,
+            root=call.key if root is None else root,
+        )
         return
+    if root is not None and definition.post is not None:
+        actions.add_nested_post(root, (definition, inputs, call.key))
     script = {"pre": definition.pre, "post": definition.post}.get(
         call.phase, definition.main
     )
@@ -185,6 +216,78 @@ def _step_entry(
     return {"outputs": dict(outputs), "outcome": outcome, "conclusion": conclusion}
 
 
+def _inner_run(
+    run: StepRun, name: str, env: Mapping[str, str], path: tuple[str, ...]
+) -> StepRun:
+    """The record of a step inside an action step: its lines are the step's."""
+    return StepRun(
+        sink=_Forward(run),
+        id=run.id,
+        name=name,
+        env=env,
+        steps=run.steps,
+        path=path,
+        script=None,
+        shell=None,
+        working_directory=None,
+        workspace=run.workspace,
+        interrupt_grace=run.interrupt_grace,
+        terminate_grace=run.terminate_grace,
+        runner_temp=run.runner_temp,
+        masker=run.masker,
+    )
+
+
+async def _run_nested_posts(
+    run: StepRun,
+    key: int,
+    contexts: Mapping[str, object],
+    shell_job: ShellJob | None,
+    actions: ActionJob,
+) -> None:
+    """The post scripts of the JavaScript actions a composite ran (R16.7).
+
+    In reverse order of their mains, each if its ``post-if`` holds; one that
+    fails fails the post step, and the others still run.
+    """
+    from ..expressions import compile_condition, truthy
+
+    failed: str | None = None
+    for definition, inputs, nested_key in reversed(actions.nested_posts(key)):
+        assert definition.post is not None
+        if definition.post_if is not None:
+            try:
+                holds = truthy(
+                    compile_condition(definition.post_if, names=CONTEXT_NAMES).evaluate(
+                        contexts
+                    )
+                )
+            except Exception as exc:
+                run.output(f"Error: post-if of {definition.reference}: {exc}", "log")
+                failed = failed or definition.reference
+                continue
+            if not holds:
+                continue
+        run.output(f"Post Run {definition.reference}", "log")
+        inner = _inner_run(run, f"Post Run {definition.reference}", run.env, run.path)
+        try:
+            await _run_node(
+                inner,
+                definition,
+                definition.post,
+                inputs,
+                actions.state(nested_key),
+                shell_job,
+            )
+        except Exception as exc:
+            run.output(f"Error: {exc}", "log")
+            failed = failed or definition.reference
+        finally:
+            actions.save(nested_key, inner.state)
+    if failed is not None:
+        raise StepFailed(f"The post script of {failed} failed")
+
+
 async def _run_composite(
     run: StepRun,
     definition: ActionDefinition,
@@ -192,6 +295,8 @@ async def _run_composite(
     contexts: Mapping[str, object],
     shell_job: ShellJob | None,
     actions: ActionJob,
+    *,
+    root: int,
 ) -> None:
     """Run a composite action's steps as a nested sequence (R16.4)."""
     from ..expressions import compile_condition, compile_template, truthy
@@ -233,29 +338,14 @@ async def _run_composite(
         if not holds:
             steps[step_id] = _step_entry({}, "skipped", "skipped")
             continue
-        inner = StepRun(
-            sink=_Forward(run),
-            id=run.id,
-            name=step.display_name,
-            env=step_env,
-            steps=run.steps,
-            path=path,
-            script=None,
-            shell=None,
-            working_directory=None,
-            workspace=run.workspace,
-            interrupt_grace=run.interrupt_grace,
-            terminate_grace=run.terminate_grace,
-            runner_temp=run.runner_temp,
-            masker=run.masker,
-        )
+        inner = _inner_run(run, step.display_name, step_env, path)
         error: str | None = None
         try:
             name = _render(step.name, local) if step.name is not None else None
             if step.uses is not None:
                 run.output(name if name is not None else step.display_name, "log")
                 call = ActionCall(definition=step.uses, with_=step.with_)
-                await run_action(inner, call, local, shell_job, actions)
+                await run_action(inner, call, local, shell_job, actions, root=root)
             else:
                 assert step.run is not None
                 inner.script = _render(step.run, local)

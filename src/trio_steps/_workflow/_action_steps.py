@@ -36,7 +36,8 @@ def build_phases(
 
     ``pre`` runs if ``pre-if`` holds (default ``always()``), ``post`` if its
     main step started and ``post-if`` holds (default ``always()``); both
-    are named after the main step, as GitHub names them.
+    are named after the main step, as GitHub names them. A composite action
+    has a post step when an action inside it has a post script.
 
     Raises:
         JobDefinitionError: A field of the main step is not valid.
@@ -56,7 +57,7 @@ def build_phases(
             name=f"Pre {main_name}",
             condition=definition.pre_if or "always()",
         )
-    if definition.post is not None:
+    if definition.has_post:
         post = Step(
             ActionCall(
                 definition=definition,

@@ -602,10 +602,11 @@ class _ActionReader:
                     uses, lambda message: source.error(where, message), stack=self.stack
                 )
                 if nested is not None:
-                    if not nested.is_composite and (nested.pre or nested.post):
+                    if not nested.is_composite and nested.pre:
                         source.warn(
                             where,
-                            f"{uses}: the pre and post scripts of a JavaScript action inside a composite action do not run in trio-steps",
+                            f"{uses}: the pre script of a JavaScript action inside "
+                            "a composite action does not run in trio-steps",
                         )
                     fields["uses"] = nested
                     fields["with_"] = call_inputs(
