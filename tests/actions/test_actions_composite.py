@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 import trio_steps as ts
 
 from .action_helpers import Workspace
@@ -258,7 +262,20 @@ async def test_inner_steps_are_announced_with_their_rendered_text_r16_4(
     assert report.steps["s"].log == ("Run echo bird", "bird", "Named bird")
 
 
-async def test_hash_files_in_a_composite_step_r16_4(ws: Workspace) -> None:
+async def test_hash_files_in_a_composite_step_r16_4(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Computed in the engine's worker thread, as in the workflow's steps."""
+    from trio_steps._engine import _hashing
+
+    computed: list[object] = []
+    in_thread = _hashing.hash_files_in_thread
+
+    async def counting(key: Any) -> Any:
+        computed.append(key)
+        return await in_thread(key)
+
+    monkeypatch.setattr(_hashing, "hash_files_in_thread", counting)
     (ws.root / "data.txt").write_text("some data\\n")
     ws.action(
         "acts/hash",
@@ -278,6 +295,8 @@ async def test_hash_files_in_a_composite_step_r16_4(ws: Workspace) -> None:
     outer = report.steps["outer"].log[-1]
     assert len(outer) == len("inner=") + 64
     assert report.steps["h"].log[-1] == outer
+    # Once for the action's step, once for the workflow's.
+    assert computed == [(("data.txt",), str(ws.root))] * 2
 
 
 async def test_checkout_in_a_composite_does_nothing_and_action_path_is_set_r16_4(

@@ -12,23 +12,30 @@ log; what they publish is seen by the composite's later steps, and its
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Final, final
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Final, TypeVar, final
 
 from .._context import ANNOTATION_LIMIT, StepFailed, StepRun
 from .._shell._execution import run_shell
 from .._status import CONTEXT_NAMES
-from ._definition import ActionCall, ActionDefinition, input_variable
+from ._definition import ActionCall, ActionDefinition, CompositeStep, input_variable
 
 if TYPE_CHECKING:
     from .._shell._workspace import ShellJob
+    from ..expressions._errors import Fault
+    from ..expressions._hashfiles import HashKey
 
 __all__ = ["ActionJob", "run_action"]
 
 _SUCCESS: Final = "success"
 
+
+#: Computes one ``hashFiles()`` call: its result, or the fault it raised.
+Hasher = Callable[["HashKey"], Awaitable["str | Fault"]]
+_T = TypeVar("_T")
 
 #: A JavaScript action with a post script that ran inside a composite action:
 #: the action, its inputs as evaluated, and the key its state is saved under.
@@ -42,11 +49,19 @@ class ActionJob:
     A ``post`` phase runs only if its ``main`` phase started (R16.7); the
     state a phase saved (``save-state``, ``GITHUB_STATE``) reaches the later
     phases of the same step as ``STATE_<name>``.
+
+    Args:
+        hasher: Computes one ``hashFiles()`` call off the event loop (the
+            engine's worker thread); without it, calls are computed as the
+            expression is evaluated.
     """
 
-    __slots__ = ("_nested", "_ran", "_state")
+    __slots__ = ("_nested", "_ran", "_state", "hasher")
 
-    def __init__(self) -> None:
+    def __init__(self, hasher: Hasher | None = None) -> None:
+        #: Computes a ``hashFiles()`` call off the event loop; ``None``:
+        #: in the loop, as the expression is evaluated.
+        self.hasher = hasher
         self._ran: set[int] = set()
         self._state: dict[int, dict[str, str]] = {}
         self._nested: dict[int, list[_NestedPost]] = {}
@@ -97,6 +112,26 @@ class _Forward:
         self._outer.add_mask(value)
 
 
+async def _evaluate(fn: Callable[[], _T], actions: ActionJob) -> _T:
+    """``fn()``, an evaluation, with its ``hashFiles()`` calls computed off the loop.
+
+    The calls are deferred: each one not known yet is computed by the
+    job's hasher (a worker thread), then ``fn`` is evaluated again, as the
+    engine does for the workflow's own steps.
+    """
+    if actions.hasher is None:
+        return fn()
+    from ..expressions._hashfiles import HashFilesPending, deferred_hash_files
+
+    hashes: dict[HashKey, str | Fault] = {}
+    while True:
+        try:
+            with deferred_hash_files(hashes):
+                return fn()
+        except HashFilesPending as pending:
+            hashes[pending.key] = await actions.hasher(pending.key)
+
+
 def _render(text: str, contexts: Mapping[str, object]) -> str:
     if "${{" not in text:
         return text
@@ -107,10 +142,13 @@ def _render(text: str, contexts: Mapping[str, object]) -> str:
 
 def _inputs(call: ActionCall, contexts: Mapping[str, object]) -> dict[str, str]:
     """The action's inputs: ``with:`` and defaults, evaluated (R16.3)."""
-    try:
-        return {name: _render(text, contexts) for name, text in call.with_.items()}
-    except Exception as exc:
-        raise StepFailed(f"Interpolation of with: failed: {exc}") from None
+    return {name: _render(text, contexts) for name, text in call.with_.items()}
+
+
+def _holds(condition: str, contexts: Mapping[str, object]) -> bool:
+    from ..expressions import compile_condition, truthy
+
+    return truthy(compile_condition(condition, names=CONTEXT_NAMES).evaluate(contexts))
 
 
 async def run_action(
@@ -141,7 +179,10 @@ async def run_action(
     definition = call.definition
     if call.phase == "main":
         actions.started(call.key)  # R16.7: its post runs, whatever happens now
-    inputs = _inputs(call, contexts)
+    try:
+        inputs = await _evaluate(functools.partial(_inputs, call, contexts), actions)
+    except Exception as exc:
+        raise StepFailed(f"Interpolation of with: failed: {exc}") from None
     if definition.is_composite:
         if call.phase == "post":
             await _run_nested_posts(run, call.key, contexts, shell_job, actions)
@@ -250,17 +291,13 @@ async def _run_nested_posts(
     In reverse order of their mains, each if its ``post-if`` holds; one that
     fails fails the post step, and the others still run.
     """
-    from ..expressions import compile_condition, truthy
-
     failed: str | None = None
     for definition, inputs, nested_key in reversed(actions.nested_posts(key)):
         assert definition.post is not None
         if definition.post_if is not None:
             try:
-                holds = truthy(
-                    compile_condition(definition.post_if, names=CONTEXT_NAMES).evaluate(
-                        contexts
-                    )
+                holds = await _evaluate(
+                    functools.partial(_holds, definition.post_if, contexts), actions
                 )
             except Exception as exc:
                 run.output(f"Error: post-if of {definition.reference}: {exc}", "log")
@@ -299,8 +336,6 @@ async def _run_composite(
     root: int,
 ) -> None:
     """Run a composite action's steps as a nested sequence (R16.4)."""
-    from ..expressions import compile_condition, compile_template, truthy
-
     github = dict(_mapping(contexts.get("github")))
     github["action_path"] = definition.directory
     github["action"] = definition.reference
@@ -320,16 +355,11 @@ async def _run_composite(
         }
         step_id = step.id or f"__{index}"
         try:
-            step_env = dict(env)
-            for key, value in step.env.items():
-                step_env[key] = _render(value, local)
-            local["env"] = dict(step_env)
+            step_env, holds = await _evaluate(
+                functools.partial(_prepare, step, env, local), actions
+            )
             # What the runner sets for each step of a composite action.
             step_env["GITHUB_ACTION_PATH"] = definition.directory
-            condition = step.condition or "success()"
-            holds = truthy(
-                compile_condition(condition, names=CONTEXT_NAMES).evaluate(local)
-            )
         except Exception as exc:
             run.output(f"Error: {step.display_name}: {exc}", "log")
             failed = failed or step.display_name
@@ -341,21 +371,22 @@ async def _run_composite(
         inner = _inner_run(run, step.display_name, step_env, path)
         error: str | None = None
         try:
-            name = _render(step.name, local) if step.name is not None else None
+            name, script, working_directory = await _evaluate(
+                functools.partial(_fields, step, local), actions
+            )
             if step.uses is not None:
                 run.output(name if name is not None else step.display_name, "log")
                 call = ActionCall(definition=step.uses, with_=step.with_)
                 await run_action(inner, call, local, shell_job, actions, root=root)
             else:
-                assert step.run is not None
-                inner.script = _render(step.run, local)
+                assert script is not None
                 first = next(
-                    (ln.strip() for ln in inner.script.splitlines() if ln.strip()), ""
+                    (ln.strip() for ln in script.splitlines() if ln.strip()), ""
                 )
                 run.output(name if name is not None else f"Run {first}", "log")
+                inner.script = script
                 inner.shell = step.shell
-                if step.working_directory is not None:
-                    inner.working_directory = _render(step.working_directory, local)
+                inner.working_directory = working_directory
                 await run_shell(inner, shell_job)
         except Exception as exc:
             error = str(exc)
@@ -366,8 +397,8 @@ async def _run_composite(
             coe = step.continue_on_error
             if isinstance(coe, str):
                 try:
-                    coe = truthy(
-                        compile_template(coe, names=CONTEXT_NAMES).evaluate(local)
+                    coe = await _evaluate(
+                        functools.partial(_truthy, coe, local), actions
                     )
                 except Exception:
                     coe = False
@@ -397,11 +428,44 @@ async def _run_composite(
     }
     for name, template in definition.outputs.items():
         try:
-            run.set_output(name, _render(template, final))
+            run.set_output(
+                name,
+                await _evaluate(functools.partial(_render, template, final), actions),
+            )
         except Exception as exc:
             failed = failed or f"output {name!r}: {exc}"
     if failed is not None:
         raise StepFailed(f"The composite action failed at {failed}")
+
+
+def _prepare(
+    step: CompositeStep, env: Mapping[str, str], local: dict[str, object]
+) -> tuple[dict[str, str], bool]:
+    """An inner step's env, then its condition, which sees that env (§14)."""
+    step_env = dict(env)
+    for key, value in step.env.items():
+        step_env[key] = _render(value, local)
+    local["env"] = dict(step_env)
+    return step_env, _holds(step.condition or "success()", local)
+
+
+def _fields(
+    step: CompositeStep, local: Mapping[str, object]
+) -> tuple[str | None, str | None, str | None]:
+    """An inner step's name, script and working directory, evaluated."""
+    return (
+        None if step.name is None else _render(step.name, local),
+        None if step.run is None else _render(step.run, local),
+        None
+        if step.working_directory is None
+        else _render(step.working_directory, local),
+    )
+
+
+def _truthy(template: str, contexts: Mapping[str, object]) -> bool:
+    from ..expressions import compile_template, truthy
+
+    return truthy(compile_template(template, names=CONTEXT_NAMES).evaluate(contexts))
 
 
 def _mapping(value: object) -> Mapping[str, object]:

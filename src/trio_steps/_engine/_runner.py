@@ -315,7 +315,10 @@ class JobRunner:
     def _actions(self) -> ActionJob:
         """What the job's action steps share (rules §16)."""
         if self._action_state is None:
-            self._action_state = ActionJob()
+            from ._hashing import hash_files_in_thread
+
+            # hashFiles() in an action's expressions: off the loop as well.
+            self._action_state = ActionJob(hash_files_in_thread)
         return self._action_state
 
     def _action_contexts(self, run: StepRun) -> Mapping[str, object]:
