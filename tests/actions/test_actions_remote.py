@@ -154,3 +154,13 @@ def test_a_path_that_leaves_the_repository(ws: Workspace, server: Path) -> None:
         problem.message
         == "'uses: octo/echo/../../x@v1': the path leaves the repository"
     )
+
+
+async def test_a_commit_hash_as_the_ref_r16_8(ws: Workspace, server: Path) -> None:
+    first = publish(server, "octo", "echo", {"action.yml": ECHO}, "v1")
+    publish(server, "octo", "echo", {"action.yml": ECHO.replace("v1 ", "v2 ")}, "v2")
+    report = await ws.run(
+        f"- {{id: e, uses: 'octo/echo@{first}'}}\n", url=f"file://{server}"
+    )
+    assert report.steps["e"].log[-1] == "v1 one"
+    assert (ws.cache / "octo" / "echo" / first / "action.yml").is_file()
