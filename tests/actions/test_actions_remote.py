@@ -164,3 +164,37 @@ async def test_a_commit_hash_as_the_ref_r16_8(ws: Workspace, server: Path) -> No
     )
     assert report.steps["e"].log[-1] == "v1 one"
     assert (ws.cache / "octo" / "echo" / first / "action.yml").is_file()
+
+
+async def test_action_repository_and_ref_r16_8(ws: Workspace, server: Path) -> None:
+    publish(
+        server,
+        "octo",
+        "ctx",
+        {
+            "c/action.yml": """\
+            runs:
+              using: composite
+              steps:
+                - shell: bash
+                  run: echo "${{ github.action_repository }} ${{ github.action_ref }}"
+                - uses: ./local
+            """,
+            "n/action.yml": "runs: {using: node20, main: m.js}\n",
+            "n/m.js": "const e = process.env;\n"
+            "console.log(e.GITHUB_ACTION_REPOSITORY + ' ' + e.GITHUB_ACTION_REF)\n",
+        },
+        "v3",
+    )
+    (ws.root / "local").mkdir()
+    (ws.root / "local" / "action.yml").write_text(
+        "runs:\n  using: composite\n  steps:\n"
+        "    - {shell: bash, run: 'echo \"[${{ github.action_repository }}]\"'}\n"
+    )
+    report = await ws.run(
+        "- {id: c, uses: octo/ctx/c@v3}\n- {id: n, uses: octo/ctx/n@v3}\n",
+        url=f"file://{server}",
+    )
+    assert report.steps["c"].log[1] == "octo/ctx v3"
+    assert report.steps["c"].log[-1] == "[]"
+    assert report.steps["n"].log == ("octo/ctx v3",)

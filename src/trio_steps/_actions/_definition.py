@@ -163,6 +163,18 @@ class ActionDefinition:
         return self.using == "composite"
 
     @property
+    def repository(self) -> str:
+        """``owner/repo`` of a remote action; ``""`` for a local one."""
+        if self.reference.startswith(".") or "@" not in self.reference:
+            return ""
+        return "/".join(self.reference.rsplit("@", 1)[0].split("/")[:2])
+
+    @property
+    def ref(self) -> str:
+        """The ref of a remote action; ``""`` for a local one."""
+        return self.reference.rsplit("@", 1)[1] if self.repository else ""
+
+    @property
     def has_post(self) -> bool:
         """Whether a post step belongs to it: its own, or a nested action's."""
         if self.post is not None:

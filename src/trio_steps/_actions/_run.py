@@ -231,6 +231,8 @@ async def _run_node(
     for name, value in state.items():
         env[f"STATE_{name}"] = value
     env["GITHUB_ACTION_PATH"] = definition.directory
+    env["GITHUB_ACTION_REPOSITORY"] = definition.repository
+    env["GITHUB_ACTION_REF"] = definition.ref
     node = shutil.which("node", path=_search_path(run, env))
     if node is None:
         raise StepFailed(
@@ -338,7 +340,8 @@ async def _run_composite(
     """Run a composite action's steps as a nested sequence (R16.4)."""
     github = dict(_mapping(contexts.get("github")))
     github["action_path"] = definition.directory
-    github["action"] = definition.reference
+    github["action_repository"] = definition.repository
+    github["action_ref"] = definition.ref
     job_status = str(_mapping(contexts.get("job")).get("status", _SUCCESS))
     steps: dict[str, object] = {}
     env = dict(run.env)
