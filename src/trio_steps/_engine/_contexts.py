@@ -149,34 +149,57 @@ class JobContexts:
 
     # ------------------------------------------------- published state (R5)
 
-    def publish(self, r: _Record) -> None:
-        """Make the step's state visible to later steps (R4.1, R5.2)."""
+    def publish(self, r: _Record, *, keep_writes: bool = False) -> None:
+        """Make the step's state visible to later steps (R4.1, R5.2).
+
+        With ``keep_writes`` the env and path it wrote are kept for
+        :meth:`republish` (R17.5).
+        """
         produced = r.produced
         outputs: Mapping[str, str] = _NO_OUTPUTS
         if produced is not None:
             written, env_changes, path_added = produced
             if written:
                 outputs = MappingProxyType(written)
-            if env_changes:
-                if self._env_shared:
-                    self.env = dict(self.env)
-                    self._env_shared = False
-                self.env.update(env_changes)
-            if path_added:
-                path = list(self.path)
-                for entry in path_added:
-                    if entry in path:
-                        path.remove(entry)
-                    path.insert(0, entry)
-                self.path = tuple(path)
+            self._apply_writes(env_changes, path_added)
+            if keep_writes and (env_changes or path_added):
+                r.written = (dict(env_changes), list(path_added))
             r.produced = None
         r.outputs = outputs
         self.publications += 1
         r.published_seq = self.publications
         self.published[r.plan.id.casefold()] = r
         if self._steps is not None:
-            assert r.outcome is not None and r.conclusion is not None
-            self._steps[r.plan.id] = _step_context(outputs, r.outcome, r.conclusion)
+            view = r.view()
+            self._steps[r.plan.id] = _step_context(
+                outputs, view.outcome, view.conclusion
+            )
+
+    def republish(self, r: _Record) -> None:
+        """R17.5: apply a published step's env and path writes once more.
+
+        Its outputs, outcome and conclusion are what they were; only the env
+        and path can have been overwritten since.
+        """
+        written = r.written
+        if written is not None:
+            self._apply_writes(*written)
+
+    def _apply_writes(
+        self, env_changes: Mapping[str, str], path_added: list[str]
+    ) -> None:
+        if env_changes:
+            if self._env_shared:
+                self.env = dict(self.env)
+                self._env_shared = False
+            self.env.update(env_changes)
+        if path_added:
+            path = list(self.path)
+            for entry in path_added:
+                if entry in path:
+                    path.remove(entry)
+                path.insert(0, entry)
+            self.path = tuple(path)
 
     def job_env_snapshot(self) -> Mapping[str, str]:
         """The job env as it is now; later changes copy it first."""

@@ -16,6 +16,7 @@ import trio.testing
 from .._engine._runner import run_job
 from .._job import Job, PlannedStep
 from .._results import JobReport, Result, StepReport, merge_results
+from .._semantics import Semantics, coerce_semantics
 from .._steps import CONTROL_KINDS, Cancel, Parallel, Step, StepKind, Wait, WaitAll
 from ._scripted import OBSERVATION_OUTPUT
 
@@ -40,6 +41,7 @@ COMPARED_FIELDS: Final = (
     "explicitly_canceled",
     "timed_out",
     "abandoned",
+    "never_completed",
     "outputs",
 )
 
@@ -349,7 +351,11 @@ def _check_i9(job: Job, report: JobReport) -> None:
 
 
 def check_invariants(
-    job: Job, report: JobReport, *, job_cancelled: bool | None = None
+    job: Job,
+    report: JobReport,
+    *,
+    job_cancelled: bool | None = None,
+    semantics: Semantics | str = Semantics.TRIO_STEPS,
 ) -> None:
     """Assert rules §10's invariants I1–I4 and I6–I9 on one report.
 
@@ -364,11 +370,23 @@ def check_invariants(
             :func:`trio_steps.testing.simulate`).
         job_cancelled: Whether the job was cancelled (R6.1); ``None`` reads
             it from the events, or accepts either when there are none.
+        semantics: The semantics the report was made under. Under
+            ``GITHUB_RUNNER`` the invariants GitHub's runner keeps are
+            checked, some of them in its own terms (rules §17; see
+            ``testing/_github_invariants.py``).
 
     Raises:
         AssertionError: An invariant does not hold; the message starts with
             its name (``I3``) and names the step.
+        ValueError: ``semantics`` names no semantics.
     """
+    if coerce_semantics(semantics) is Semantics.GITHUB_RUNNER:
+        from ._github_invariants import check_github_invariants
+
+        if job_cancelled is None:
+            job_cancelled = _job_cancelled(report)
+        check_github_invariants(job, report, job_cancelled=job_cancelled)
+        return
     _check_i1(job, report)
     _check_i2(job, report)
     _check_i3(job, report)
@@ -392,11 +410,14 @@ class EngineRun:
     returned_at: float
 
 
-def run_on_mock_clock(job: Job) -> EngineRun:
+def run_on_mock_clock(
+    job: Job, *, semantics: Semantics | str = Semantics.TRIO_STEPS
+) -> EngineRun:
     """Run ``job`` in a fresh :func:`trio.run` on an autojump clock, checking I5.
 
     Args:
         job: The job.
+        semantics: The semantics to run it under (rules §17).
 
     Returns:
         The report and the clock when the run returned.
@@ -407,7 +428,7 @@ def run_on_mock_clock(job: Job) -> EngineRun:
 
     async def main() -> EngineRun:
         before = trio.lowlevel.current_statistics().tasks_living
-        report = await run_job(job)
+        report = await run_job(job, semantics=semantics)
         after = trio.lowlevel.current_statistics().tasks_living
         if after != before:
             _fail(
@@ -432,7 +453,9 @@ def _comparable(report: JobReport) -> tuple[object, ...]:
     return (report.result, steps, dict(report.env), report.path, per_step)
 
 
-def check_deterministic(job: Job) -> JobReport:
+def check_deterministic(
+    job: Job, *, semantics: Semantics | str = Semantics.TRIO_STEPS
+) -> JobReport:
     """I10: run ``job`` twice on a MockClock; assert the same report.
 
     Events are compared without their wall-clock times, step by step: the
@@ -440,6 +463,7 @@ def check_deterministic(job: Job) -> JobReport:
 
     Args:
         job: The job.
+        semantics: The semantics to run it under (rules §17).
 
     Returns:
         The first report.
@@ -447,8 +471,8 @@ def check_deterministic(job: Job) -> JobReport:
     Raises:
         AssertionError: The two runs differ.
     """
-    first = run_on_mock_clock(job).report
-    second = run_on_mock_clock(job).report
+    first = run_on_mock_clock(job, semantics=semantics).report
+    second = run_on_mock_clock(job, semantics=semantics).report
     if _comparable(first) != _comparable(second):
         _fail("I10", None, "two runs of the same job gave different reports")
     return first
@@ -495,11 +519,15 @@ def diff_reports(expected: JobReport, actual: JobReport) -> list[str]:
     return problems
 
 
-def check_against_model(job: Job) -> JobReport:
+def check_against_model(
+    job: Job, *, semantics: Semantics | str = Semantics.TRIO_STEPS
+) -> JobReport:
     """Run ``job`` on the engine and assert it matches the model and I1–I9.
 
     Args:
         job: A job of scripted steps.
+        semantics: The semantics both run it under (rules §17); the
+            invariants are checked as that semantics keeps them.
 
     Returns:
         The engine's report.
@@ -510,8 +538,8 @@ def check_against_model(job: Job) -> JobReport:
     """
     from ._model import simulate
 
-    expected = simulate(job)
-    run = run_on_mock_clock(job)
+    expected = simulate(job, semantics=semantics)
+    run = run_on_mock_clock(job, semantics=semantics)
     problems = diff_reports(expected, run.report)
     if problems:
         from ._python import job_to_python
@@ -523,8 +551,13 @@ def check_against_model(job: Job) -> JobReport:
         raise AssertionError(
             "engine and model disagree:\n  " + "\n  ".join(problems) + "\n" + code
         )
-    check_invariants(job, run.report)
-    check_invariants(job, expected, job_cancelled=_job_cancelled(run.report))
+    check_invariants(job, run.report, semantics=semantics)
+    check_invariants(
+        job,
+        expected,
+        job_cancelled=_job_cancelled(run.report),
+        semantics=semantics,
+    )
     return run.report
 
 

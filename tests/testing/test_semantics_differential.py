@@ -1,0 +1,50 @@
+"""Under GITHUB_RUNNER too, the engine on a MockClock matches the model (§17).
+
+Generated jobs run through both semantics; the invariants are those GitHub's
+runner keeps (``trio_steps.testing._github_invariants``).
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import trio_steps as ts
+from trio_steps.testing import check_against_model, check_invariants, jobs, simulate
+from trio_steps.testing._invariants import check_deterministic
+
+from .testing_helpers import examples
+
+GITHUB = ts.Semantics.GITHUB_RUNNER
+
+
+@settings(
+    max_examples=examples(ci=300, dev=60),
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(jobs())
+def test_engine_matches_model_under_github_runner(job: ts.Job) -> None:
+    """R17.2–R17.8: per step outcome, times, completed_by, never_completed."""
+    check_against_model(job, semantics=GITHUB)
+
+
+@settings(max_examples=examples(ci=200, dev=40))
+@given(jobs(max_background=1))
+def test_engine_matches_model_under_github_runner_with_one_slot(job: ts.Job) -> None:
+    """One slot: queued steps everywhere, so R17.4 (never completed) is common."""
+    check_against_model(job, semantics=GITHUB)
+
+
+@settings(max_examples=examples(ci=100, dev=20))
+@given(jobs())
+def test_github_runner_is_deterministic_i10(job: ts.Job) -> None:
+    """I10 holds under GITHUB_RUNNER."""
+    check_deterministic(job, semantics=GITHUB)
+
+
+@pytest.mark.slow
+@settings(max_examples=examples(ci=1000, dev=200))
+@given(jobs(max_steps=12))
+def test_model_keeps_githubs_invariants(job: ts.Job) -> None:
+    """The model alone keeps the invariants GitHub's runner keeps."""
+    check_invariants(job, simulate(job, semantics=GITHUB), semantics=GITHUB)
