@@ -392,6 +392,41 @@ class JobContexts:
             expand(step.shell),
         )
 
+    def reinterpolate(
+        self, r: _Record, fields: Fields, job_status: Result | None
+    ) -> Fields:
+        """R17.8: expand ``run``, working directory and shell again, now.
+
+        GitHub's runner evaluates a step's inputs when the step runs, against
+        the live ``steps`` context; the env stays the one fixed at launch.
+        ``hashFiles()`` results are the ones of the step's turn.
+
+        Raises:
+            ExpressionError: An expression failed to evaluate.
+            HashFilesPending: A ``hashFiles()`` call not made at its turn.
+        """
+        from ..expressions import compile_template
+        from ..expressions._hashfiles import deferred_hash_files
+
+        step = r.plan.step
+        assert step is not None
+        env = fields[0]
+        contexts = self.evaluation(self.status(job_status, env), env)
+
+        def expand(text: str | None) -> str | None:
+            if text is None or "${{" not in text:
+                return text
+            return compile_template(text, names=CONTEXT_NAMES).render(contexts)
+
+        with deferred_hash_files(self.hashes):
+            script = expand(step.run) if isinstance(step.run, str) else None
+            return (
+                env,
+                script,
+                expand(step.working_directory),
+                expand(step.shell),
+            )
+
     async def expand_job_env(self) -> None:
         """Expand ``${{ }}`` in the job env once, when the job starts.
 

@@ -64,6 +64,7 @@ class _Rare:
         "name",
         "never_completed",
         "produced",
+        "start_error",
         "stop_reason",
         "timed_out",
         "timeout",
@@ -82,6 +83,8 @@ class _Rare:
         self.log_file: IO[str] | None = None
         self.name = plan.name
         self.never_completed = False
+        # R17.8: why the step cannot start (its inputs failed to evaluate).
+        self.start_error: str | None = None
         # What a flushed step wrote to env and path, kept for R17.5.
         self.written: tuple[dict[str, str], list[str]] | None = None
         # What a finished step wrote, until it is published (R5).
@@ -199,6 +202,7 @@ class _Record:
     explicitly_canceled = _RareField("explicitly_canceled", False)
     log_file = _RareField[IO[str] | None]("log_file", None)
     never_completed = _RareField("never_completed", False)
+    start_error = _RareField[str | None]("start_error", None)
     written = _RareField[tuple[dict[str, str], list[str]] | None]("written", None)
     produced = _RareField[tuple[dict[str, str], dict[str, str], list[str]] | None](
         "produced", None

@@ -512,7 +512,10 @@ class JobRunner:
                 r.scope = scope
                 if r.stop_reason is not None:
                     scope.cancel()
+                start_error = r.start_error
                 # Each executor gets what it needs besides the StepRun.
+                if start_error is not None:
+                    raise StepFailed(start_error)  # R17.8
                 if isinstance(step.run, str):
                     await run_shell(run, self._shell_job())
                 else:
@@ -730,6 +733,15 @@ class JobRunner:
             assert r.frozen is not None
             job_env, _, _, fields = r.frozen
             contexts = self._contexts
+            if fields is not None:
+                from ..expressions._hashfiles import HashFilesPending
+
+                try:
+                    fields = contexts.reinterpolate(r, fields, self._result)
+                except HashFilesPending:
+                    pass  # files, not steps: the launch's expansion stands
+                except Exception as exc:  # R3.6, at the runner's moment
+                    r.start_error = f"Interpolation failed: {_describe_exception(exc)}"
             r.frozen = (job_env, contexts.publications, contexts.path, fields)
         self._begin(r)
         self._nursery_start(r)
