@@ -33,7 +33,7 @@ from __future__ import annotations
 from .._job import Job, PlannedStep
 from .._results import JobReport, Result, merge_results
 from .._steps import CONTROL_KINDS, StepKind
-from ._invariants import (
+from ._common_checks import (
     _background,
     _check_i2,
     _check_i3,

@@ -6,7 +6,6 @@ the invariant (``I3``) and names the step it is about.
 
 from __future__ import annotations
 
-import math
 from typing import Final
 
 import attrs
@@ -15,9 +14,20 @@ import trio.testing
 
 from .._engine._runner import run_job
 from .._job import Job, PlannedStep
-from .._results import JobReport, Result, StepReport, merge_results
+from .._results import JobReport, Result, merge_results
 from .._semantics import Semantics, coerce_semantics
-from .._steps import CONTROL_KINDS, Cancel, Parallel, Step, StepKind, Wait, WaitAll
+from .._steps import CONTROL_KINDS, StepKind
+from ._common_checks import (
+    _background,
+    _check_i2,
+    _check_i3,
+    _check_i7,
+    _check_i9,
+    _condition_raised,
+    _fail,
+    _seen_ids,
+    _step,
+)
 from ._scripted import OBSERVATION_OUTPUT
 
 __all__ = [
@@ -46,17 +56,6 @@ COMPARED_FIELDS: Final = (
 )
 
 _TERMINAL: Final = frozenset(Result)
-
-
-def _fail(invariant: str, step: str | None, message: str) -> None:
-    where = f" step {step!r}" if step is not None else ""
-    raise AssertionError(f"{invariant}{where}: {message}")
-
-
-def _step(report: JobReport, planned: PlannedStep) -> StepReport:
-    if planned.id not in report.steps:
-        _fail("I1", planned.id, "is missing from the report")
-    return report.steps[planned.id]
 
 
 def _check_i1(job: Job, report: JobReport) -> None:
@@ -89,60 +88,6 @@ def _check_i1(job: Job, report: JobReport) -> None:
     for id, count in finished.items():
         if count > 1:
             _fail("I1", id, f"finished {count} times")
-
-
-def _condition_raised(planned: PlannedStep, step: StepReport) -> bool:
-    """R3.4: FAILED without running; continue-on-error does not apply."""
-    return (
-        planned.kind == StepKind.RUN
-        and step.outcome is Result.FAILED
-        and step.started_at is None
-        and step.queued_at is None
-    )
-
-
-def _background(job: Job, report: JobReport) -> list[tuple[PlannedStep, StepReport]]:
-    return [
-        (p, report.steps[p.id])
-        for p in job.plan
-        if p.kind == StepKind.RUN and p.background
-    ]
-
-
-def _check_i2(job: Job, report: JobReport) -> None:
-    """I2: at no instant more than max_background background steps run."""
-    edges: list[tuple[float, int, str]] = []
-    for planned, step in _background(job, report):
-        if step.started_at is None:
-            continue
-        end = step.finished_at if step.finished_at is not None else math.inf
-        if end > step.started_at:
-            edges.append((step.started_at, 1, planned.id))
-            edges.append((end, -1, planned.id))
-    running = 0
-    for _, delta, id in sorted(edges, key=lambda e: (e[0], e[1])):
-        running += delta
-        if running > job.max_background:
-            _fail(
-                "I2",
-                id,
-                f"{running} background steps run at once (max {job.max_background})",
-            )
-
-
-def _check_i3(job: Job, report: JobReport) -> None:
-    """I3: background steps start in launch order."""
-    last: tuple[float, str] | None = None
-    for planned, step in _background(job, report):
-        if step.started_at is None:
-            continue
-        if last is not None and step.started_at < last[0]:
-            _fail(
-                "I3",
-                planned.id,
-                f"started at {step.started_at} before {last[1]!r} launched earlier started at {last[0]}",
-            )
-        last = (step.started_at, planned.id)
 
 
 def _control_outcome(job: Job, report: JobReport, planned: PlannedStep) -> Result:
@@ -256,11 +201,6 @@ def _visible_ids(job: Job, report: JobReport, viewer: PlannedStep) -> set[str]:
     return visible
 
 
-def _seen_ids(text: str) -> set[str]:
-    steps = text.split(";", 1)[0].removeprefix("steps=")
-    return {item.split(":", 1)[0] for item in steps.split(" ") if item}
-
-
 def _check_i6(job: Job, report: JobReport) -> None:
     """I6: a step sees another's outputs iff they were published before."""
     run_ids = {p.id for p in job.plan if p.kind == StepKind.RUN}
@@ -278,32 +218,6 @@ def _check_i6(job: Job, report: JobReport) -> None:
             )
 
 
-def _check_i7(job: Job, report: JobReport) -> None:
-    """I7: every launched background step is flushed exactly once, before post steps."""
-    post_start = min(
-        (report.steps[p.id].started_at or math.inf for p in job.plan if p.post),
-        default=math.inf,
-    )
-    flushes: dict[str, list[float]] = {}
-    for event in report.events:
-        if event.kind == "step-flushed" and event.step_id is not None:
-            flushes.setdefault(event.step_id.casefold(), []).append(event.time)
-    for planned, step in _background(job, report):
-        launched = step.queued_at is not None
-        if report.events:
-            times = flushes.get(planned.id.casefold(), [])
-            if len(times) != (1 if launched else 0):
-                _fail("I7", planned.id, f"flushed {len(times)} times")
-            if times and times[0] > post_start:
-                _fail("I7", planned.id, "flushed after the first post step started")
-        if launched and step.completed_by is not None:
-            by = report.steps[step.completed_by]
-            if by.finished_at is None or by.finished_at > post_start:
-                _fail("I7", planned.id, "completed after the first post step started")
-        if not launched and step.completed_by is not None:
-            _fail("I7", planned.id, "never launched but completed")
-
-
 def _check_i8(job: Job, report: JobReport) -> None:
     """I8: an explicitly cancelled step changes the job result only if it FAILED."""
     for planned, step in _background(job, report):
@@ -318,36 +232,6 @@ def _check_i8(job: Job, report: JobReport) -> None:
                         _fail(
                             "I8", planned.id, f"changed the outcome of {control.id!r}"
                         )
-
-
-def implicit_wait_all_expected(job: Job) -> bool:
-    """R4.7 recomputed from the declared steps (not from the plan)."""
-    named: set[str] = set()
-    before_wait_all: set[str] = set()
-    background: list[str] = []
-    for entry in job.steps:
-        if isinstance(entry, Step) and entry.background:
-            background.append((entry.id or "").casefold())
-        elif isinstance(entry, Parallel):
-            return_ids = [m.id for m in entry.steps]
-            named.update(("" if i is None else i).casefold() for i in return_ids)
-            background.extend(("" if i is None else i).casefold() for i in return_ids)
-        elif isinstance(entry, Wait | Cancel):
-            named.update(t.casefold() for t in entry.ids)
-        elif isinstance(entry, WaitAll):
-            before_wait_all.update(background)
-    return any(b not in named and b not in before_wait_all for b in background)
-
-
-def _check_i9(job: Job, report: JobReport) -> None:
-    """I9: __implicit_wait_all is reported iff R4.7 says so."""
-    expected = implicit_wait_all_expected(job)
-    if ("__implicit_wait_all" in report.steps) is not expected:
-        _fail(
-            "I9",
-            "__implicit_wait_all",
-            f"reported: {not expected}, R4.7 says {expected}",
-        )
 
 
 def check_invariants(
