@@ -19,7 +19,7 @@ GITHUB = ts.Semantics.GITHUB_RUNNER
 
 
 @settings(
-    max_examples=examples(ci=300, dev=60),
+    max_examples=examples(ci=120, dev=40),
     suppress_health_check=[HealthCheck.too_slow],
 )
 @given(jobs())
@@ -28,7 +28,18 @@ def test_engine_matches_model_under_github_runner(job: ts.Job) -> None:
     check_against_model(job, semantics=GITHUB)
 
 
-@settings(max_examples=examples(ci=200, dev=40))
+@pytest.mark.slow
+@settings(
+    max_examples=examples(ci=1500, dev=300),
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(jobs(max_steps=12))
+def test_engine_matches_model_under_github_runner_longer_jobs(job: ts.Job) -> None:
+    """As above, more and longer jobs."""
+    check_against_model(job, semantics=GITHUB)
+
+
+@settings(max_examples=examples(ci=120, dev=40))
 @given(jobs(max_background=1))
 def test_engine_matches_model_under_github_runner_with_one_slot(job: ts.Job) -> None:
     """One slot: queued steps everywhere, so R17.4 (never completed) is common."""
