@@ -10,7 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import trio_steps as ts
-from trio_steps.testing import check_against_model, check_invariants, jobs, simulate
+from trio_steps.testing import (
+    ScriptedStep,
+    check_against_model,
+    check_invariants,
+    jobs,
+    simulate,
+)
 from trio_steps.testing._invariants import check_deterministic
 
 from .testing_helpers import examples
@@ -59,3 +65,23 @@ def test_github_runner_is_deterministic_i10(job: ts.Job) -> None:
 def test_model_keeps_githubs_invariants(job: ts.Job) -> None:
     """The model alone keeps the invariants GitHub's runner keeps."""
     check_invariants(job, simulate(job, semantics=GITHUB), semantics=GITHUB)
+
+
+@pytest.mark.parametrize("semantics", list(ts.Semantics))
+def test_r17_2_engine_and_model_publish_a_control_step_with_an_id(
+    semantics: ts.Semantics,
+) -> None:
+    """The model published ``w``, the engine did not: now both do (R17.2)."""
+    job = ts.Job(
+        [
+            ScriptedStep(1, id="b", background=True),
+            ScriptedStep(1, id="d", background=True),
+            ts.Wait("b", id="w"),
+            ts.Cancel("d", id="c"),
+            ScriptedStep(1, id="look", observe=True),
+        ]
+    )
+    report = check_against_model(job, semantics=semantics)
+    seen = report.steps["look"].outputs["seen"]
+    assert seen.startswith("steps=b:SUCCEEDED/SUCCEEDED{} c:SUCCEEDED/SUCCEEDED{} ")
+    assert " w:SUCCEEDED/SUCCEEDED{};" in seen
