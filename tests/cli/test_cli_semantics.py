@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 Write = Callable[..., Path]
@@ -102,3 +105,24 @@ def test_unknown_semantics_is_a_usage_error(run_cli: Run, workflow: Write) -> No
     )
     assert result.returncode == 2
     assert "invalid choice: 'github'" in result.stderr
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _summary(stdout: str) -> list[str]:
+    """The step table and verdict, without the durations."""
+    table = stdout[stdout.index("\nStep ") :].splitlines()
+    return [re.sub(r"\s+(\d+\.\d+s|-)$", "", line).rstrip() for line in table]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["failing-background", "service", "parallel-builds"])
+def test_the_examples_end_alike_under_both_semantics(run_cli: Run, name: str) -> None:
+    """docs/source/research.rst: none of them meets a divergence of §17."""
+    path = str(EXAMPLES / f"{name}.yml")
+    ours = run_cli("run", path)
+    theirs = run_cli("run", "--semantics", "github-runner", path)
+    assert theirs.returncode == ours.returncode
+    assert _summary(theirs.stdout) == _summary(ours.stdout)
+    assert len(_summary(ours.stdout)) > 3
