@@ -305,3 +305,50 @@ def test_semantics_by_name_and_bad_names() -> None:
     with pytest.raises(ValueError, match="unknown semantics 'github'"):
         ts.JobRunner(job, semantics="github")
     assert str(GITHUB) == "github-runner"
+
+
+async def test_r17_8_an_expression_that_fails_at_the_slot_fails_the_step(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """Fine at launch (x not published yet), broken when the slot comes."""
+    broken = "echo ${{ fromJSON(steps.x.outputs.v || '{}').a }}"
+
+    def job() -> ts.Job:
+        return ts.Job(
+            [
+                ts.Step(work(2), id="hold", background=True),
+                ts.Step(broken, id="late", background=True),
+                ts.Step(work(1, outputs={"v": "not json"}), id="x"),
+                ts.Wait(["hold", "late"], id="w"),
+            ],
+            max_background=1,
+        )
+
+    ours = await run(job())
+    assert results(ours, "late") == (S, S)  # expanded at launch: "echo "
+    theirs = await run(job(), GITHUB)
+    late = theirs.steps["late"]
+    assert results(theirs, "late") == (F, F)
+    assert times(theirs, "late") == (0.0, 2.0, 2.0)
+    assert late.error is not None
+    assert late.error.startswith("Interpolation failed: ")
+    assert late.exit_code is None  # no process was started
+    assert theirs.result is F
+
+
+async def test_workflow_runner_passes_the_semantics_to_every_job(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    job = ts.Job(
+        [
+            ts.Step(work(1, fail=True, name="f"), id="f", background=True),
+            ts.Wait("f", id="w", continue_on_error=True),
+        ]
+    )
+    workflow = ts.Workflow(jobs=[ts.WorkflowJob(id="a", job=job)])
+    ours = await ts.run_workflow(workflow)
+    theirs = await ts.run_workflow(workflow, semantics="github-runner")
+    assert ts.WorkflowRunner(workflow, semantics=GITHUB).semantics is GITHUB
+    assert ours.jobs["a"].report is not None and theirs.jobs["a"].report is not None
+    assert results(ours.jobs["a"].report, "w") == (F, S)
+    assert results(theirs.jobs["a"].report, "w") == (F, F)  # R17.3
