@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import enum
+from typing import TYPE_CHECKING
 
 from ._face import public
 
-__all__ = ["Semantics", "coerce_semantics"]
+if TYPE_CHECKING:
+    from ._job import PlannedStep
+
+__all__ = ["Semantics", "coerce_semantics", "targets_matching_case"]
 
 
 class Semantics(enum.Enum):
@@ -40,6 +44,21 @@ def coerce_semantics(value: object) -> Semantics:
             pass
     choices = ", ".join(repr(s.value) for s in Semantics)
     raise ValueError(f"unknown semantics {value!r}; expected one of {choices}")
+
+
+def targets_matching_case(planned: PlannedStep) -> tuple[str, ...]:
+    """The targets of a ``wait``/``cancel`` written exactly as declared.
+
+    GitHub's runner looks them up with case (R17.9): a target written in
+    another case is unknown to it.
+    """
+    if not planned.written:
+        return planned.targets
+    return tuple(
+        target
+        for target, written in zip(planned.targets, planned.written, strict=True)
+        if target == written
+    )
 
 
 public(Semantics)

@@ -85,3 +85,37 @@ def test_r17_2_engine_and_model_publish_a_control_step_with_an_id(
     seen = report.steps["look"].outputs["seen"]
     assert seen.startswith("steps=b:SUCCEEDED/SUCCEEDED{} c:SUCCEEDED/SUCCEEDED{} ")
     assert " w:SUCCEEDED/SUCCEEDED{};" in seen
+
+
+@pytest.mark.parametrize("semantics", list(ts.Semantics))
+def test_r17_9_ids_written_in_another_case(semantics: ts.Semantics) -> None:
+    """§11.8: here ``SVC`` names ``svc``; GitHub's runner does not know it."""
+    job = ts.Job(
+        [
+            ScriptedStep(5, id="svc", background=True),
+            ts.Cancel("SVC", id="c"),
+            ts.Wait("SVC", id="w"),
+            ScriptedStep(1, id="look", observe=True),
+        ]
+    )
+    report = check_against_model(job, semantics=semantics)
+    svc = report.steps["svc"]
+    if semantics is ts.Semantics.TRIO_STEPS:
+        assert (svc.outcome, svc.finished_at, svc.completed_by) == (
+            ts.Result.CANCELED,
+            0.0,
+            "c",
+        )
+        assert svc.explicitly_canceled
+        assert report.steps["look"].outputs["seen"].startswith("steps=c:")
+        assert "svc:CANCELED" in report.steps["look"].outputs["seen"]
+    else:
+        # Not cancelled, not waited for: it runs on and the end flushes it.
+        assert (svc.outcome, svc.finished_at, svc.completed_by) == (
+            ts.Result.SUCCEEDED,
+            5.0,
+            None,
+        )
+        assert not svc.explicitly_canceled
+        assert report.steps["w"].finished_at == 0.0
+        assert "svc:" not in report.steps["look"].outputs["seen"]

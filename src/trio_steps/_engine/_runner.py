@@ -44,7 +44,7 @@ from .._results import (
     Result,
     merge_results,
 )
-from .._semantics import Semantics, coerce_semantics
+from .._semantics import Semantics, coerce_semantics, targets_matching_case
 from .._shell._execution import run_shell
 from .._shell._workspace import ShellJob
 from .._status import Status, StepsView
@@ -829,7 +829,18 @@ class JobRunner:
         self._begin(r)
 
     def _targets(self, r: _Record) -> list[_Record]:
-        return [self._by_id[t.casefold()] for t in r.plan.targets]
+        targets = r.plan.targets
+        if not self._variant.ids_ignore_case:
+            matching = targets_matching_case(r.plan)
+            if matching != targets:  # R17.9: unknown to GitHub's runner
+                unknown = [w for w in r.plan.written if w not in matching]
+                self._recorder.log(
+                    r,
+                    "Unknown to GitHub's runner (ids compare with case): "
+                    + ", ".join(unknown),
+                )
+            targets = matching
+        return [self._by_id[t.casefold()] for t in targets]
 
     async def _wait_for(self, targets: Iterable[_Record]) -> None:
         for t in targets:

@@ -43,6 +43,9 @@ class Variant:
     #: R2.4.3 / R17.7: the end merges only what no wait completed; GitHub
     #: merges every background result again.
     end_merges_unwaited_only: bool
+    #: §11.8 / R17.9: wait and cancel targets match ignoring case; GitHub's
+    #: runner ignores a target written in another case.
+    ids_ignore_case: bool
 
     @property
     def github(self) -> bool:
@@ -59,6 +62,7 @@ _TRIO_STEPS = Variant(
     launch_after_cancel_runs=True,
     frozen_at_launch=True,
     end_merges_unwaited_only=True,
+    ids_ignore_case=True,
 )
 
 _GITHUB_RUNNER = Variant(
@@ -71,6 +75,7 @@ _GITHUB_RUNNER = Variant(
     launch_after_cancel_runs=False,
     frozen_at_launch=False,
     end_merges_unwaited_only=False,
+    ids_ignore_case=False,
 )
 
 

@@ -8,7 +8,7 @@ import attrs
 
 from .._job import Job
 from .._results import JobReport, Result, StepReport
-from .._semantics import Semantics
+from .._semantics import Semantics, targets_matching_case
 from .._steps import StepKind
 from ._invariants import COMPARED_FIELDS, run_on_mock_clock
 from ._model import simulate
@@ -53,16 +53,38 @@ def _show(value: object) -> str:
     return repr(value)
 
 
+_CASE: Final = (
+    "R17.9",
+    "the runner compares wait and cancel ids with case, and a target here is "
+    "written in another case than its step declares: unknown to the runner, "
+    "it is neither cancelled nor waited for",
+)
+
+
+def _case_mismatches(job: Job) -> set[str]:
+    """Control steps and targets that R17.9 makes strangers to each other."""
+    found: set[str] = set()
+    for planned in job.plan:
+        matching = targets_matching_case(planned)
+        if matching != planned.targets:
+            found.add(planned.id)
+            found.update(t for t in planned.targets if t not in matching)
+    return found
+
+
 def _explain_step(
     field: str,
     ours: StepReport,
     theirs: StepReport,
     github: JobReport,
     job_differs: bool,
+    case: set[str],
 ) -> tuple[str, str]:
     """(rule, reason) for one field of one step."""
     kind = ours.kind
     never = any(s.never_completed for s in github.steps.values())
+    if ours.id in case:
+        return _CASE
     if theirs.never_completed:
         return (
             "R17.4",
@@ -110,6 +132,8 @@ def _explain_step(
                 "R17.4",
                 "the runner's flush shows a step that never completed as a success",
             )
+        if case:
+            return _CASE
         return "R17.5", "every wait of the runner flushes its steps' env again"
     if Result.SKIPPED in (ours.outcome, theirs.outcome) or (
         field in _TIMES and job_differs
@@ -126,8 +150,11 @@ def _explain_step(
     )
 
 
-def _differences(ours: JobReport, theirs: JobReport) -> list[SemanticsDifference]:
+def _differences(
+    job: Job, ours: JobReport, theirs: JobReport
+) -> list[SemanticsDifference]:
     found: list[SemanticsDifference] = []
+    case = _case_mismatches(job)
     job_differs = False
     for id, a in ours.steps.items():
         b = theirs.steps[id]
@@ -139,7 +166,7 @@ def _differences(ours: JobReport, theirs: JobReport) -> list[SemanticsDifference
                 continue
             if a.kind != StepKind.RUN and field in ("outcome", "conclusion"):
                 job_differs = True
-            rule, reason = _explain_step(field, a, b, theirs, job_differs)
+            rule, reason = _explain_step(field, a, b, theirs, job_differs, case)
             found.append(
                 SemanticsDifference(
                     step=id,
@@ -217,4 +244,4 @@ def compare_semantics(job: Job, *, engine: bool = False) -> list[SemanticsDiffer
     else:
         ours = simulate(job, semantics=Semantics.TRIO_STEPS)
         theirs = simulate(job, semantics=Semantics.GITHUB_RUNNER)
-    return _differences(ours, theirs)
+    return _differences(job, ours, theirs)

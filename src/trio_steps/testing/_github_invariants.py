@@ -14,7 +14,7 @@ invariant:
   background result again; a cancel step is CANCELED only when a target it
   stopped never completed.
 * **I5 holds**: the engine still leaves nothing behind; §11.2 is not
-  reproduced (R17.9).
+  reproduced (R17.10).
 * **I6 relaxed** (R17.6, R17.8): a background step reads ``steps`` when it
   gets its slot, not at launch, so only what foreground steps see is
   checked; a background step that was not launched is never published.
@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from .._job import Job, PlannedStep
 from .._results import JobReport, Result, merge_results
+from .._semantics import targets_matching_case
 from .._steps import CONTROL_KINDS, StepKind
 from ._common_checks import (
     _background,
@@ -98,7 +99,7 @@ def _check_i1(job: Job, report: JobReport) -> None:
 def _wait_outcome(job: Job, report: JobReport, planned: PlannedStep) -> Result:
     """R17.3: every launched target with a result, in order."""
     if planned.kind == StepKind.WAIT:
-        targets = [report.steps[t] for t in planned.targets]
+        targets = [report.steps[t] for t in targets_matching_case(planned)]
     else:
         targets = [
             s for _, s in _background(job, report) if s.completed_by == planned.id

@@ -32,7 +32,7 @@ from .._results import (
     StepReport,
     merge_results,
 )
-from .._semantics import Semantics, coerce_semantics
+from .._semantics import Semantics, coerce_semantics, targets_matching_case
 from .._status import Status, StepView, always, success
 from .._steps import StepKind
 from ._scripted import OBSERVATION_OUTPUT, Script, observation
@@ -528,6 +528,9 @@ class _Simulation:
     # ---- control steps (R4.4–R4.6) --------------------------------------
 
     def wait_targets(self, step: _Step) -> list[_Step]:
+        """R4.4/R4.6; R17.9: GitHub's runner ignores ids written in another case."""
+        if self.github:
+            return [self.steps[t] for t in targets_matching_case(step.plan)]
         return [self.steps[t] for t in step.plan.targets]
 
     def wait_all_targets(self) -> list[_Step]:
