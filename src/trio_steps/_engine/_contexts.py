@@ -11,11 +11,12 @@ thread. It also owns the job's ``RUNNER_TEMP`` directory.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, final
 
@@ -107,10 +108,13 @@ class JobContexts:
         "_runner",
         "_runner_temp",
         "_steps",
+        "before_instant",
+        "clock",
         "env",
         "expressions",
         "hashes",
         "hashing",
+        "instant",
         "job",
         "masker",
         "path",
@@ -126,6 +130,11 @@ class JobContexts:
         #: Published records by folded id, and how many were published.
         self.published: dict[str, _Record] = {}
         self.publications = 0
+        #: R17.8: the instant of the latest publication, and the publications
+        #: and path as they were before it (``clock`` reads the time).
+        self.clock: Callable[[], float] | None = None
+        self.instant = -math.inf
+        self.before_instant: tuple[int, tuple[str, ...]] = (0, ())
         #: The job env, copied on write once a launched step holds it.
         self.env: dict[str, str] = dict(job.env)
         self._env_shared = False
@@ -155,6 +164,7 @@ class JobContexts:
         With ``keep_writes`` the env and path it wrote are kept for
         :meth:`republish` (R17.5).
         """
+        self._mark_instant()
         produced = r.produced
         outputs: Mapping[str, str] = _NO_OUTPUTS
         if produced is not None:
@@ -183,7 +193,28 @@ class JobContexts:
         """
         written = r.written
         if written is not None:
+            self._mark_instant()
             self._apply_writes(*written)
+
+    def _mark_instant(self) -> None:
+        clock = self.clock
+        if clock is not None:
+            now = clock()
+            if now != self.instant:
+                self.instant = now
+                self.before_instant = (self.publications, self.path)
+
+    def seen_at_slot(self, now: float) -> tuple[int, tuple[str, ...]]:
+        """R17.8: the publications and path a step getting a slot at ``now`` sees.
+
+        What was published before this instant: which of two things that
+        happen at one instant comes first is a race in the runner, and the
+        engine and the model resolve it the same way by leaving the instant
+        out.
+        """
+        if self.instant == now:
+            return self.before_instant
+        return (self.publications, self.path)
 
     def _apply_writes(
         self, env_changes: Mapping[str, str], path_added: list[str]
@@ -393,7 +424,7 @@ class JobContexts:
         )
 
     def reinterpolate(
-        self, r: _Record, fields: Fields, job_status: Result | None
+        self, r: _Record, fields: Fields, job_status: Result | None, seq: int
     ) -> Fields:
         """R17.8: expand ``run``, working directory and shell again, now.
 
@@ -411,7 +442,12 @@ class JobContexts:
         step = r.plan.step
         assert step is not None
         env = fields[0]
-        contexts = self.evaluation(self.status(job_status, env), env)
+        status = Status(
+            job_status=job_status if job_status is not None else Result.SUCCEEDED,
+            steps=StepsView(self.published, seq),
+            env=env,
+        )
+        contexts = self.evaluation(status, env)
 
         def expand(text: str | None) -> str | None:
             if text is None or "${{" not in text:

@@ -204,6 +204,8 @@ class JobRunner:
             raise RuntimeError("a JobRunner runs its job once")
         self._started = True
         self._now = self._recorder.now = trio.lowlevel.current_clock().current_time
+        if not self._variant.frozen_at_launch:
+            self._contexts.clock = self._now  # R17.8
         try:
             await self._contexts.expand_job_env()
         except BaseException:
@@ -727,24 +729,32 @@ class JobRunner:
         self._slots.launch(r)
 
     def _start_background(self, r: _Record) -> None:
-        if not self._variant.frozen_at_launch:
-            # R17.8: GitHub's runner reads ``steps`` and the path when the
-            # step gets its slot; its env was fixed at launch.
-            assert r.frozen is not None
-            job_env, _, _, fields = r.frozen
-            contexts = self._contexts
-            if fields is not None:
-                from ..expressions._hashfiles import HashFilesPending
-
-                try:
-                    fields = contexts.reinterpolate(r, fields, self._result)
-                except HashFilesPending:
-                    pass  # files, not steps: the launch's expansion stands
-                except Exception as exc:  # R3.6, at the runner's moment
-                    r.start_error = f"Interpolation failed: {_describe_exception(exc)}"
-            r.frozen = (job_env, contexts.publications, contexts.path, fields)
+        if not self._variant.frozen_at_launch and self._now() != r.queued_at:
+            self._read_at_slot(r)  # R17.8
         self._begin(r)
         self._nursery_start(r)
+
+    def _read_at_slot(self, r: _Record) -> None:
+        """R17.8: GitHub's runner reads ``steps`` and the path, and expands
+        ``run:``, when the step gets its slot; its env was fixed at launch.
+
+        What was published at this very instant is left out (a race in the
+        runner; see :meth:`JobContexts.seen_at_slot`).
+        """
+        assert r.frozen is not None
+        job_env, _, _, fields = r.frozen
+        contexts = self._contexts
+        seq, path = contexts.seen_at_slot(self._now())
+        if fields is not None:
+            from ..expressions._hashfiles import HashFilesPending
+
+            try:
+                fields = contexts.reinterpolate(r, fields, self._result, seq)
+            except HashFilesPending:
+                pass  # files, not steps: the launch's expansion stands
+            except Exception as exc:  # R3.6, at the runner's moment
+                r.start_error = f"Interpolation failed: {_describe_exception(exc)}"
+        r.frozen = (job_env, seq, path, fields)
 
     # ------------------------------------------------------- stopping (R6)
 

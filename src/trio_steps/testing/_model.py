@@ -177,6 +177,10 @@ class _Simulation:
         self.job_cancelled = False
         # Cancel steps that stopped a queued target (R17.4), by id.
         self.dropped: set[str] = set()
+        # R17.8: the instant of the latest publication, and the published
+        # steps and path as they were before it.
+        self.instant = -math.inf
+        self.before_instant: tuple[dict[str, StepView], list[str]] = ({}, [])
         self.steps = {p.id: _Step(p, scripts.get(p.id)) for p in job.plan}
         self.order = list(self.steps.values())
         self.now = 0.0
@@ -319,10 +323,15 @@ class _Simulation:
     def start_code(self, step: _Step) -> None:
         """A step's code starts now; its own timeout is registered (R4.3)."""
         assert step.script is not None and step.plan.step is not None
-        if self.github and step.launch_env is not None:
-            # R17.8: steps and path as they are now, env as at launch.
+        if self.github and step.launch_env is not None and self.now != step.queued_at:
+            # R17.8: steps and path as published before this instant (what
+            # comes first within one instant is a race in the runner), env
+            # as at launch.
+            visible, path = self.visible, self.path
+            if self.instant == self.now:
+                visible, path = self.before_instant
             step.seen = observation(
-                CaseInsensitiveMapping(self.visible), step.launch_env, self.path
+                CaseInsensitiveMapping(visible), step.launch_env, path
             )
         step.started_at = self.now
         step.code_end = self.now + step.script.duration
@@ -456,10 +465,9 @@ class _Simulation:
 
     def launch(self, step: _Step) -> None:
         """R4.2: launched now; it runs when a slot is free, in launch order."""
+        self.snapshot(step)
         if self.github:
             step.launch_env = self.step_env(step)  # R17.8: steps come later
-        else:
-            self.snapshot(step)
         step.launched = True
         step.queued_at = self.now
         self.launched.append(step)
@@ -473,6 +481,9 @@ class _Simulation:
 
     def publish(self, step: _Step) -> None:
         """R4.1/R5.2: outputs, env, path (to the front), outcome, conclusion."""
+        if self.now != self.instant:  # R17.8: what was there before this instant
+            self.instant = self.now
+            self.before_instant = (dict(self.visible), list(self.path))
         if step.never_completed:
             # R17.4: the runner's flush publishes ``Outcome ?? Result ??
             # Succeeded``: a success, with nothing written.
