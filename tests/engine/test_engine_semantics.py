@@ -352,3 +352,14 @@ async def test_workflow_runner_passes_the_semantics_to_every_job(
     assert ours.jobs["a"].report is not None and theirs.jobs["a"].report is not None
     assert results(ours.jobs["a"].report, "w") == (F, S)
     assert results(theirs.jobs["a"].report, "w") == (F, F)  # R17.3
+
+
+async def test_r17_1_the_job_started_event_names_githubs_semantics(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    job = ts.Job([ts.Step(work(1), id="a")])
+    ours = await run(job)
+    theirs = await run(job, GITHUB)
+    assert "semantics" not in ours.events[0].data  # traces stay as they were
+    assert ours.events[0].kind is ts.EventKind.JOB_STARTED
+    assert theirs.events[0].data["semantics"] == "github-runner"

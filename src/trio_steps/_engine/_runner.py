@@ -273,16 +273,15 @@ class JobRunner:
                 async with trio.open_nursery() as nursery:
                     self._nursery = nursery
                     nursery.start_soon(self._run_timekeeper)
-                    self._emit(
-                        EventKind.JOB_STARTED,
-                        None,
-                        (
-                            ("name", self._job_name()),
-                            ("max_background", self.job.max_background),
-                            ("interrupt_grace", self.job.interrupt_grace),
-                            ("terminate_grace", self.job.terminate_grace),
-                        ),
+                    started: _Data = (
+                        ("name", self._job_name()),
+                        ("max_background", self.job.max_background),
+                        ("interrupt_grace", self.job.interrupt_grace),
+                        ("terminate_grace", self.job.terminate_grace),
                     )
+                    if self._variant.github:  # a trace says which (R17.1)
+                        started += (("semantics", self.semantics.value),)
+                    self._emit(EventKind.JOB_STARTED, None, started)
                     if self.job.timeout is not None:
                         self._job_timer = self._timekeeper.at(
                             self._now() + self.job.timeout,
