@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._compare import SemanticsDifference as SemanticsDifference
+from ._compare import compare_semantics as compare_semantics
 from ._invariants import EngineRun as EngineRun
 from ._invariants import check_against_model as check_against_model
 from ._invariants import check_deterministic as check_deterministic
@@ -35,10 +37,12 @@ __all__ = [
     "RaisingCondition",
     "Script",
     "ScriptedStep",
+    "SemanticsDifference",
     "Write",
     "check_against_model",
     "check_deterministic",
     "check_invariants",
+    "compare_semantics",
     "diff_reports",
     "invalid_jobs",
     "job_to_python",
