@@ -27,18 +27,30 @@ FACE = frozenset({"trio_steps", "trio_steps.__main__", "trio_steps.reference"})
 #: Wing -> the wings its modules may import at run time (their own too).
 #: "model" is the flat modules at the top (``_job``, ``_steps``, ...);
 #: ``expressions`` is a language of its own, below the model. One floor
-#: builds on the ones below it: model <- _shell <- _engine <- _workflow /
-#: _cli; _trace and testing read the model and the reports beside them.
+#: builds on the ones below it: model <- _shell <- _actions <- _engine <-
+#: _workflow / _cli; _trace and testing read the model and the reports
+#: beside them. _actions (rules §16) runs actions with the shell executor and
+#: is run by the engine; reading and fetching action.yml files needs the
+#: workflow wing's YAML reader, so it lives in _workflow, above.
 MAY_IMPORT: Mapping[str, frozenset[str]] = {
     "expressions": frozenset(),
     "model": frozenset({"expressions"}),
     "_shell": frozenset({"model", "expressions"}),
-    "_engine": frozenset({"model", "expressions", "_shell"}),
-    "_workflow": frozenset({"model", "expressions", "_shell", "_engine"}),
+    "_actions": frozenset({"model", "expressions", "_shell"}),
+    "_engine": frozenset({"model", "expressions", "_shell", "_actions"}),
+    "_workflow": frozenset({"model", "expressions", "_shell", "_actions", "_engine"}),
     "_trace": frozenset({"model", "expressions"}),
     "testing": frozenset({"model", "expressions"}),
     "_cli": frozenset(
-        {"model", "expressions", "_shell", "_engine", "_workflow", "_trace"}
+        {
+            "model",
+            "expressions",
+            "_shell",
+            "_actions",
+            "_engine",
+            "_workflow",
+            "_trace",
+        }
     ),
 }
 

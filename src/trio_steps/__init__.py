@@ -15,6 +15,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from ._actions._definition import ActionSettings as ActionSettings
     from ._context import StepContext as StepContext
     from ._engine._runner import JobRunner as JobRunner
     from ._engine._runner import run_job as run_job
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from ._results import Result as Result
     from ._results import StepReport as StepReport
     from ._results import merge_results as merge_results
+    from ._semantics import Semantics as Semantics
     from ._status import Status as Status
     from ._status import StepView as StepView
     from ._status import always as always
@@ -54,6 +56,8 @@ if TYPE_CHECKING:
     from ._trace._workflow import write_workflow_trace as write_workflow_trace
     from ._trace._write import TraceWriter as TraceWriter
     from ._trace._write import write_trace as write_trace
+    from ._workflow._action_steps import action_phases as action_phases
+    from ._workflow._action_steps import action_step as action_step
     from ._workflow._nodes import WorkflowError as WorkflowError
     from ._workflow._read import load_workflow as load_workflow
     from ._workflow._read import read_workflow_file as read_workflow_file
@@ -76,6 +80,7 @@ _EXPORTS: dict[str, str] = {
     "JobStatistics": "_trace._stats",
     "Parallel": "_steps",
     "Result": "_results",
+    "Semantics": "_semantics",
     "Status": "_status",
     "Step": "_steps",
     "StepContext": "_context",
@@ -111,6 +116,10 @@ _EXPORTS: dict[str, str] = {
     "render_workflow_timeline": "_trace._workflow",
     "workflow_statistics": "_trace._workflow",
     "write_workflow_trace": "_trace._workflow",
+    # Actions (rules §16).
+    "ActionSettings": "_actions._definition",
+    "action_phases": "_workflow._action_steps",
+    "action_step": "_workflow._action_steps",
 }
 
 __all__ = sorted(_EXPORTS)

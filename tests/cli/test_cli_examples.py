@@ -21,12 +21,14 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
         ("failing-background.yml", 1, "[Clean up] cleaning up"),
         ("timeout.yml", 130, "[Report] the job was cancelled by its timeout"),
         ("many-jobs.yml", 0, "[report] [Report] version 1.2.3, tests success"),
+        ("actions.yml", 0, "[Post Service] post: the service (pid "),
     ],
 )
 def test_example(name: str, exit_code: int, expected: str, tmp_path: Path) -> None:
+    # actions.yml uses ./actions/...: the workspace is the examples directory.
     result = subprocess.run(
         [*cli_command("run", str(EXAMPLES / name)), "--interrupt-grace", "1"],
-        cwd=tmp_path,
+        cwd=EXAMPLES if name == "actions.yml" else tmp_path,
         env=cli_env(),
         capture_output=True,
         text=True,
@@ -45,5 +47,6 @@ def test_every_example_is_tested() -> None:
             "failing-background.yml",
             "timeout.yml",
             "many-jobs.yml",
+            "actions.yml",
         ]
     )

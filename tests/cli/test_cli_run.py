@@ -258,7 +258,7 @@ def test_trace_and_log_dir(run_cli: Run, workflow: Write, tmp_path: Path) -> Non
 def test_skip_unsupported(run_cli: Run, workflow: Write) -> None:
     path = workflow(
         HEAD
-        + "      - {id: node, uses: actions/setup-node@v4}\n"
+        + "      - {id: node, uses: docker://alpine:3}\n"
         + "      - {id: after, run: echo after}\n"
     )
     refused = run_cli("run", str(path))
@@ -266,7 +266,7 @@ def test_skip_unsupported(run_cli: Run, workflow: Write) -> None:
     assert "--skip-unsupported" in refused.stderr
     result = run_cli("run", str(path), "--skip-unsupported")
     assert result.returncode == 0, result.stderr
-    assert f"{path}:6:26: warning: 'uses: actions/setup-node@v4' is not supported" in (
+    assert f"{path}:6:26: warning: 'uses: docker://alpine:3' runs a Docker image" in (
         result.stderr
     )
     assert "[node] skipped" in result.stdout

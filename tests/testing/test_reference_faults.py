@@ -59,7 +59,11 @@ def cancelled_step_merged(mp: pytest.MonkeyPatch) -> None:
 
         @property
         def explicitly_canceled(self) -> bool:
-            if sys._getframe(1).f_code.co_name == "_end_of_main":
+            # The end merge (R2.4.3), wherever the engine keeps it.
+            if sys._getframe(1).f_code.co_name in (
+                "_end_of_main",
+                "_merge_unwaited_results",
+            ):
                 return False
             return getattr(self, "_explicit", False)
 

@@ -157,6 +157,24 @@ def test_fuzz_command_agrees_on_a_few_jobs(capsys: pytest.CaptureFixture[str]) -
     assert "engine and model agree" in capsys.readouterr().out
 
 
+def test_fuzz_command_passes_the_semantics_through(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: set[object] = set()
+
+    from trio_steps.testing import check_job as original
+
+    def recording(job: ts.Job, **kw: object) -> ts.JobReport:
+        seen.add(kw.get("semantics"))
+        return original(job, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_fuzz, "check_job", recording)
+    args = ["fuzz", "--examples", "5", "--seed", "1", "--max-steps", "3"]
+    assert main([*args, "--semantics", "github-runner"]) == 0
+    assert "engine and model agree" in capsys.readouterr().out
+    assert seen == {"github-runner"}
+
+
 def test_fuzz_prints_the_minimal_failing_job_as_python(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

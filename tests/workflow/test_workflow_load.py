@@ -187,7 +187,7 @@ def test_checkout_is_a_python_no_op_step() -> None:
 
 
 def test_unsupported_uses_is_an_error_unless_skipped() -> None:
-    text = HEAD + "      - uses: actions/setup-node@v4\n        id: node\n"
+    text = HEAD + "      - uses: docker://alpine:3\n        id: node\n"
     [problem] = _problems(text)
     assert (problem.line, problem.column) == (5, 15)
     assert "--skip-unsupported" in problem.message
@@ -206,7 +206,7 @@ async def test_skipped_unsupported_step_is_reported_skipped() -> None:
     """The engine reports it SKIPPED (R2.5) and the job still succeeds."""
     job = load_workflow(
         HEAD
-        + "      - uses: actions/setup-node@v4\n        id: node\n      - run: 'true'\n",
+        + "      - uses: docker://alpine:3\n        id: node\n      - run: 'true'\n",
         skip_unsupported=True,
     )
     report = await ts.run_job(job)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import IO, Final, TextIO
 
+    from .._actions._definition import ActionSettings
     from .._job import Job
     from .._results import JobReport
     from .._workflow._loader import LoadedWorkflow
@@ -196,8 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--skip-unsupported",
         action="store_true",
-        help="skip 'uses:' steps other than actions/checkout instead of refusing to run",
+        help="skip 'uses:' steps trio-steps cannot run (Docker actions) instead "
+        "of refusing to run",
     )
+    _action_arguments(run)
     run.add_argument(
         "--no-color", action="store_true", help="plain output, even on a terminal"
     )
@@ -205,6 +208,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-dir",
         metavar="DIR",
         help="write every line of each step's log to DIR/<id>.log",
+    )
+    run.add_argument(
+        "--semantics",
+        choices=("trio-steps", "github-runner"),
+        default="trio-steps",
+        help=(
+            "whose semantics to run under: this project's (default) or "
+            "GitHub's runner as it is, defects included (docs: research)"
+        ),
     )
 
     validate = commands.add_parser(
@@ -222,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="accept 'uses:' steps that 'run --skip-unsupported' would skip",
     )
+    _action_arguments(validate)
 
     from ._trace import register
 
@@ -433,6 +446,41 @@ def _collect_from_here() -> None:
 
 
 # --------------------------------------------------------------------------
+# actions (rules §16)
+
+
+def _action_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--actions-url",
+        metavar="URL",
+        default="https://github.com",
+        help="fetch owner/repo@ref actions from URL/owner/repo with git "
+        "(default: %(default)s; file:// URLs work too)",
+    )
+    parser.add_argument(
+        "--action-cache",
+        metavar="DIR",
+        help="keep fetched actions in DIR and reuse them offline "
+        "(default: $XDG_CACHE_HOME/trio-steps/actions)",
+    )
+    parser.add_argument(
+        "--refresh-actions",
+        action="store_true",
+        help="fetch remote actions again even when the cache has them",
+    )
+
+
+def _action_settings(args: argparse.Namespace) -> ActionSettings:
+    from .._actions._definition import ActionSettings
+
+    return ActionSettings(
+        url=args.actions_url,
+        cache_dir=args.action_cache,
+        refresh=args.refresh_actions,
+    )
+
+
+# --------------------------------------------------------------------------
 # validate
 
 
@@ -441,10 +489,13 @@ def _validate_command(args: argparse.Namespace) -> int:
     from .._workflow._read import read_workflow
 
     status = EXIT_SUCCESS
+    settings = _action_settings(args)
     for file in args.files:
         try:
             workflow = read_workflow(
-                _as_path(file), skip_unsupported=args.skip_unsupported
+                _as_path(file),
+                skip_unsupported=args.skip_unsupported,
+                actions=settings,
             )
         except WorkflowError as exc:
             for problem in exc.problems:
@@ -478,7 +529,9 @@ def _run_command(args: argparse.Namespace) -> int:
 
     try:
         workflow = read_workflow(
-            _as_path(args.file), skip_unsupported=args.skip_unsupported
+            _as_path(args.file),
+            skip_unsupported=args.skip_unsupported,
+            actions=_action_settings(args),
         )
         # Every job, or --job and what it needs (R15.1); one plain job
         # runs and prints as it always did.
@@ -685,7 +738,12 @@ def _run_job(job: Job, args: argparse.Namespace, *, use_color: bool) -> int:
 
         from .._engine._runner import JobRunner
 
-        runner = JobRunner(job, on_event=printer.on_event, log_dir=args.log_dir)
+        runner = JobRunner(
+            job,
+            on_event=printer.on_event,
+            log_dir=args.log_dir,
+            semantics=args.semantics,
+        )
         # The runner's values grow with ``::add-mask::``: print through them.
         printer.mask = runner.mask
 

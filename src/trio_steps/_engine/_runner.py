@@ -20,7 +20,8 @@ Stopping (R6.1-R6.4) stays here: every stop reads the main sequence's state
 (the job result, the current step, the running background steps, the main
 scope) and ends in the step's lifecycle (``_finish``). Each executor gets,
 besides the step's :class:`~trio_steps._context.StepRun`, what only it needs:
-``run_python(run, function)``, ``run_shell(run, shell_job)``.
+``run_python(run, function)``, ``run_shell(run, shell_job)``,
+``run_action(run, call, contexts, shell_job, actions)`` (rules §16).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from typing import TYPE_CHECKING, final
 
 import trio
 
+from .._actions._definition import ActionCall
+from .._actions._run import ActionJob, run_action
 from .._context import StepFailed, StepRun, shorten_error
 from .._errors import JobDefinitionError
 from .._events import Event, EventKind
@@ -44,6 +47,7 @@ from .._results import (
     Result,
     merge_results,
 )
+from .._semantics import Semantics, coerce_semantics, targets_matching_case
 from .._shell._execution import run_shell
 from .._shell._workspace import ShellJob
 from .._status import Status, StepsView
@@ -52,6 +56,7 @@ from ._contexts import Fields, JobContexts
 from ._python_step import run_python
 from ._recorder import _FINISHED, _STARTED, Recorder
 from ._records import _Reason, _Record, _State
+from ._semantics import variant_for
 from ._slots import Slots
 from ._timekeeper import Timekeeper, Timer
 
@@ -62,6 +67,7 @@ if TYPE_CHECKING:
 
 __all__ = ["JobRunner", "run_job"]
 _SUCCESS = (None, Result.SUCCEEDED, Result.SUCCEEDED_WITH_ISSUES)
+_WAIT_KINDS = frozenset({StepKind.WAIT, StepKind.WAIT_ALL, StepKind.IMPLICIT_WAIT_ALL})
 
 
 def _describe_exception(exc: BaseException) -> str:
@@ -109,9 +115,13 @@ class JobRunner:
             in bytes per job (see :ref:`log-bounds`). When a log file cannot
             be written (a full disk), the step it belongs to gets one log line
             saying so, no more log files are written, and the job goes on.
+        semantics: Whose semantics the job runs under: this project's
+            (the default) or GitHub's runner as it is (rules §17); the
+            value's string (``"github-runner"``) is accepted too.
 
     Raises:
         JobDefinitionError: ``job`` is not a :class:`Job`.
+        ValueError: ``semantics`` names no :class:`Semantics`.
     """
 
     def __init__(
@@ -120,10 +130,14 @@ class JobRunner:
         *,
         on_event: Callable[[Event], object] | None = None,
         log_dir: str | os.PathLike[str] | None = None,
+        semantics: Semantics | str = Semantics.TRIO_STEPS,
     ) -> None:
         if not isinstance(job, Job):
             raise JobDefinitionError(f"JobRunner needs a Job, not {type(job).__name__}")
         self.job = job
+        #: The semantics the job runs under (rules §17).
+        self.semantics = coerce_semantics(semantics)
+        self._variant = variant_for(self.semantics)
         # Times and publication numbers of the records (see _Moment).
         self._moments = array.array("d", [math.nan]) * (3 * len(job.plan))
         self._published_seqs = array.array("q", bytes(8 * len(job.plan)))
@@ -175,6 +189,7 @@ class JobRunner:
         # The Trio clock's reading, bound once (read for every event).
         self._now: Callable[[], float] = recorder.now
         self._shell_state: ShellJob | None = None
+        self._action_state: ActionJob | None = None
 
     # ------------------------------------------------------------------ API
 
@@ -199,6 +214,8 @@ class JobRunner:
             raise RuntimeError("a JobRunner runs its job once")
         self._started = True
         self._now = self._recorder.now = trio.lowlevel.current_clock().current_time
+        if not self._variant.frozen_at_launch:
+            self._contexts.clock = self._now  # R17.8
         try:
             await self._contexts.expand_job_env()
         except BaseException:
@@ -266,16 +283,15 @@ class JobRunner:
                 async with trio.open_nursery() as nursery:
                     self._nursery = nursery
                     nursery.start_soon(self._run_timekeeper)
-                    self._emit(
-                        EventKind.JOB_STARTED,
-                        None,
-                        (
-                            ("name", self._job_name()),
-                            ("max_background", self.job.max_background),
-                            ("interrupt_grace", self.job.interrupt_grace),
-                            ("terminate_grace", self.job.terminate_grace),
-                        ),
+                    started: _Data = (
+                        ("name", self._job_name()),
+                        ("max_background", self.job.max_background),
+                        ("interrupt_grace", self.job.interrupt_grace),
+                        ("terminate_grace", self.job.terminate_grace),
                     )
+                    if self._variant.github:  # a trace says which (R17.1)
+                        started += (("semantics", self.semantics.value),)
+                    self._emit(EventKind.JOB_STARTED, None, started)
                     if self.job.timeout is not None:
                         self._job_timer = self._timekeeper.at(
                             self._now() + self.job.timeout,
@@ -313,6 +329,24 @@ class JobRunner:
         if self._shell_state is None:
             self._shell_state = ShellJob()
         return self._shell_state
+
+    def _actions(self) -> ActionJob:
+        """What the job's action steps share (rules §16)."""
+        if self._action_state is None:
+            from ._hashing import hash_files_in_thread
+
+            # hashFiles() in an action's expressions: off the loop as well.
+            self._action_state = ActionJob(hash_files_in_thread)
+        return self._action_state
+
+    def _action_contexts(self, run: StepRun) -> Mapping[str, object]:
+        """What ``${{ }}`` in an action's ``with:`` sees: the step's view."""
+        status = Status(
+            job_status=self._result if self._result is not None else Result.SUCCEEDED,
+            steps=run.steps,
+            env=run.env,
+        )
+        return self._contexts.evaluation(status, run.env)
 
     def _finish_job(self) -> None:
         if self._shell_state is not None:
@@ -369,6 +403,14 @@ class JobRunner:
     async def _run_step(self, r: _Record) -> None:
         step = r.plan.step
         assert step is not None
+        if (
+            isinstance(step.run, ActionCall)
+            and step.run.phase == "post"
+            and not self._actions().main_ran(step.run.key)
+        ):
+            # R16.7: an action's post phase belongs to a main that started.
+            self._skip(r, reason="its main step did not run")
+            return
         contexts = self._contexts
         job_env = contexts.job_env_snapshot()
         fields = None
@@ -487,7 +529,11 @@ class JobRunner:
             workspace=self._workspace,
             interrupt_grace=self.job.interrupt_grace,
             terminate_grace=self.job.terminate_grace,
-            runner_temp=self._contexts.runner_temp() if script is not None else None,
+            runner_temp=(
+                self._contexts.runner_temp()
+                if script is not None or isinstance(step.run, ActionCall)
+                else None
+            ),
             masker=self._recorder.masker,
         )
         if r.timeout is not None:  # R4.3: counted from the start
@@ -507,9 +553,20 @@ class JobRunner:
                 r.scope = scope
                 if r.stop_reason is not None:
                     scope.cancel()
+                start_error = r.start_error
                 # Each executor gets what it needs besides the StepRun.
+                if start_error is not None:
+                    raise StepFailed(start_error)  # R17.8
                 if isinstance(step.run, str):
                     await run_shell(run, self._shell_job())
+                elif isinstance(step.run, ActionCall):
+                    await run_action(
+                        run,
+                        step.run,
+                        self._action_contexts(run),
+                        self._shell_job(),
+                        self._actions(),
+                    )
                 else:
                     await run_python(run, step.run)
         except Exception as exc:  # a failing step never cancels its siblings
@@ -597,6 +654,12 @@ class JobRunner:
         self._recorder.step_done(r)
         rare = r.rare  # None for most steps: nothing rare to report
         coe = r.plan.continue_on_error if rare is None else rare.coe
+        if (
+            coe
+            and not self._variant.waits_honour_continue_on_error
+            and r.plan.kind in _WAIT_KINDS
+        ):
+            coe = False  # R17.3: the runner's control steps never continue
         r.conclusion = Result.SUCCEEDED if outcome is Result.FAILED and coe else outcome
         r.finished_at = self._now()
         data = _FINISHED[outcome, r.conclusion]
@@ -633,8 +696,24 @@ class JobRunner:
             r.plan.id,
             _FINISHED[Result.SKIPPED, Result.SKIPPED],
         )
-        if r.plan.kind == StepKind.RUN:
-            self._contexts.publish(r)
+        if r.plan.kind == StepKind.RUN and (
+            self._variant.publish_skipped_background or not r.plan.background
+        ):
+            self._contexts.publish(r)  # R4.2; never for GitHub's runner (R17.6)
+        if r.done is not None:
+            r.done.set()
+            r.done = None  # its waiters hold it; later ones get a set one
+
+    def _never_completed(self, r: _Record) -> None:
+        """R17.4: the runner never completes ``r``: no outcome, no end."""
+        r.state = _State.DONE
+        r.never_completed = True
+        if r in self._active:
+            del self._active[r]
+        self._recorder.log(
+            r,
+            "GitHub's runner never completes this step: it was cancelled in the queue",
+        )
         if r.done is not None:
             r.done.set()
             r.done = None  # its waiters hold it; later ones get a set one
@@ -651,7 +730,8 @@ class JobRunner:
         self._emit(
             EventKind.STEP_FINISHED, r.plan.id, _FINISHED[Result.FAILED, Result.FAILED]
         )
-        self._contexts.publish(r)
+        if self._variant.publish_skipped_background or not r.plan.background:
+            self._contexts.publish(r)  # never for GitHub's runner (R17.6)
         self._merge_job(Result.FAILED)
         if r.done is not None:
             r.done.set()
@@ -666,8 +746,25 @@ class JobRunner:
         r.flushed = True
         if by is not None:
             r.completed_by = by
-        self._contexts.publish(r)
+        self._contexts.publish(r, keep_writes=not self._variant.flush_once)
         self._emit(EventKind.STEP_FLUSHED, r.plan.id, data)
+
+    def _complete(self, targets: Iterable[_Record], by: str) -> None:
+        """Flush the launched targets a control step completes (R4.4-R4.6).
+
+        GitHub's runner flushes every one again, completed before or not
+        (R17.5); the first control step stays their ``completed_by``.
+        """
+        data: _Data = (("by", by),)
+        for t in targets:
+            if not t.launched:
+                continue
+            if not t.flushed:
+                self._flush(t, by, data)
+            elif not self._variant.flush_once:
+                if t.completed_by is None:
+                    t.completed_by = by
+                self._contexts.republish(t)
 
     # -------------------------------------------------- background steps
 
@@ -678,11 +775,39 @@ class JobRunner:
         self._launched.append(r)
         self._active[r] = None
         self._emit(EventKind.STEP_LAUNCHED, r.plan.id)
+        if self._job_cancelled and not self._variant.launch_after_cancel_runs:
+            # R17.4: created with a cancelled token, it never gets a slot.
+            self._never_completed(r)
+            return
         self._slots.launch(r)
 
     def _start_background(self, r: _Record) -> None:
+        if not self._variant.frozen_at_launch and self._now() != r.queued_at:
+            self._read_at_slot(r)  # R17.8
         self._begin(r)
         self._nursery_start(r)
+
+    def _read_at_slot(self, r: _Record) -> None:
+        """R17.8: GitHub's runner reads ``steps`` and the path, and expands
+        ``run:``, when the step gets its slot; its env was fixed at launch.
+
+        What was published at this very instant is left out (a race in the
+        runner; see :meth:`JobContexts.seen_at_slot`).
+        """
+        assert r.frozen is not None
+        job_env, _, _, fields = r.frozen
+        contexts = self._contexts
+        seq, path = contexts.seen_at_slot(self._now())
+        if fields is not None:
+            from ..expressions._hashfiles import HashFilesPending
+
+            try:
+                fields = contexts.reinterpolate(r, fields, self._result, seq)
+            except HashFilesPending:
+                pass  # files, not steps: the launch's expansion stands
+            except Exception as exc:  # R3.6, at the runner's moment
+                r.start_error = f"Interpolation failed: {_describe_exception(exc)}"
+        r.frozen = (job_env, seq, path, fields)
 
     # ------------------------------------------------------- stopping (R6)
 
@@ -694,7 +819,10 @@ class JobRunner:
         self._emit(EventKind.CANCEL_REQUESTED, r.plan.id, (("reason", reason.value),))
         if r.state is _State.QUEUED:
             # Removed from the queue: the slot loop skips it.
-            self._finish_stopped(r)
+            if self._variant.queued_stop_completes:
+                self._finish_stopped(r)
+            else:
+                self._never_completed(r)  # R17.4
             return
         if r.state is not _State.RUNNING:  # pragma: no cover - defensive
             return
@@ -764,7 +892,18 @@ class JobRunner:
         self._begin(r)
 
     def _targets(self, r: _Record) -> list[_Record]:
-        return [self._by_id[t.casefold()] for t in r.plan.targets]
+        targets = r.plan.targets
+        if not self._variant.ids_ignore_case:
+            matching = targets_matching_case(r.plan)
+            if matching != targets:  # R17.9: unknown to GitHub's runner
+                unknown = [w for w in r.plan.written if w not in matching]
+                self._recorder.log(
+                    r,
+                    "Unknown to GitHub's runner (ids compare with case): "
+                    + ", ".join(unknown),
+                )
+            targets = matching
+        return [self._by_id[t.casefold()] for t in targets]
 
     async def _wait_for(self, targets: Iterable[_Record]) -> None:
         for t in targets:
@@ -784,23 +923,37 @@ class JobRunner:
             self._recorder.log(r, "Nothing left to wait for")
         await self._wait_for(targets)
         outcome: Result | None = None
+        ignores_cancelled = self._variant.wait_ignores_cancelled
         for t in targets:
-            if not t.launched:
-                continue
-            if t.explicitly_canceled and t.conclusion is Result.CANCELED:
-                continue
+            if not t.launched or t.never_completed:
+                continue  # R4.4; R17.4: nothing to merge
+            if (
+                ignores_cancelled
+                and t.explicitly_canceled
+                and t.conclusion is Result.CANCELED
+            ):
+                continue  # R4.4 (GitHub's runner merges it, R17.3)
             assert t.conclusion is not None
             outcome = merge_results(outcome, t.conclusion)
-        by: _Data = (("by", r.plan.id),)
-        for t in targets:
-            if t.launched and t.completed_by is None:
-                self._flush(t, r.plan.id, by)
-        for t in targets:
-            assert t.conclusion is not None
-            self._recorder.log(r, f"{t.name}: {t.conclusion.github}")
+        self._complete(targets, r.plan.id)
+        self._log_conclusions(r, targets)
         self._finish(r, outcome if outcome is not None else Result.SUCCEEDED)
+        self._publish_control(r)
         if r.conclusion is Result.FAILED:
             self._merge_job(Result.FAILED)
+
+    def _log_conclusions(self, r: _Record, targets: Iterable[_Record]) -> None:
+        for t in targets:
+            if t.never_completed:
+                self._recorder.log(r, f"{t.name}: never completed")
+                continue
+            assert t.conclusion is not None
+            self._recorder.log(r, f"{t.name}: {t.conclusion.github}")
+
+    def _publish_control(self, r: _Record) -> None:
+        """R17.2: a control step with a declared id is in ``steps``."""
+        if not r.plan.id.startswith("__"):
+            self._contexts.publish(r)
 
     async def _cancel_step(self, r: _Record) -> None:
         """R4.6: mark, stop, wait, flush; always SUCCEEDED."""
@@ -813,24 +966,37 @@ class JobRunner:
         # applied after the instant settles — in registration order with the
         # other decisions due now — so a target ending now ends on its own.
         applied = trio.Event()
+        dropped: list[_Record] = []  # R17.4: stopped in the queue, never ends
 
         def stop_targets() -> None:
             for t in targets:
                 if t.launched:
+                    queued = t.state is _State.QUEUED
                     self._stop(t, _Reason.CANCEL)
+                    if queued and t.never_completed:
+                        dropped.append(t)
             applied.set()
 
         self._timekeeper.at(self._now(), stop_targets)
         await applied.wait()
         await self._wait_for(targets)
-        by: _Data = (("by", r.plan.id),)
-        for t in targets:
-            if t.launched and t.completed_by is None:
-                self._flush(t, r.plan.id, by)
-        for t in targets:
-            assert t.conclusion is not None
-            self._recorder.log(r, f"{t.name}: {t.conclusion.github}")
+        if dropped:
+            # R17.4: awaiting a task cancelled in the queue throws in the
+            # runner's cancel step: it ends CANCELED and completes nothing.
+            self._log_conclusions(r, targets)
+            self._finish(
+                r,
+                Result.CANCELED,
+                error="The cancel step was cancelled: "
+                + ", ".join(t.name for t in dropped)
+                + " never got a slot",
+            )
+            self._publish_control(r)
+            return
+        self._complete(targets, r.plan.id)
+        self._log_conclusions(r, targets)
         self._finish(r, Result.SUCCEEDED)
+        self._publish_control(r)
 
     async def _end_of_main(self) -> None:
         """R4.7: wait for what is left, flush it, merge per R2.4.3."""
@@ -839,6 +1005,28 @@ class JobRunner:
         by: _Data = (("by", None),)
         for t in remaining:
             self._flush(t, None, by)
+        if not self._variant.end_merges_unwaited_only:
+            self._merge_every_background_result()
+        else:
+            self._merge_unwaited_results()
+        if self._job_timer is not None:  # post steps are not limited by it
+            self._job_timer.cancel()
+
+    def _merge_every_background_result(self) -> None:
+        """R17.7: the runner's safety net merges every background result."""
+        merged: Result | None = None
+        for t in self._launched:
+            if t.never_completed:
+                continue  # R17.4: no result to merge
+            if t.explicitly_canceled and t.conclusion is Result.CANCELED:
+                continue
+            assert t.conclusion is not None
+            merged = merge_results(merged, t.conclusion)
+        if merged is not None and merged is not Result.SUCCEEDED:
+            self._merge_job(merged)
+
+    def _merge_unwaited_results(self) -> None:
+        """R2.4.3: what no wait completed merges into the job result."""
         for t in self._launched:
             completed = t.completed_by
             if (
@@ -850,8 +1038,6 @@ class JobRunner:
                 continue
             assert t.conclusion is not None
             self._merge_job(t.conclusion)
-        if self._job_timer is not None:  # post steps are not limited by it
-            self._job_timer.cancel()
 
 
 async def run_job(
@@ -859,6 +1045,7 @@ async def run_job(
     *,
     on_event: Callable[[Event], object] | None = None,
     log_dir: str | os.PathLike[str] | None = None,
+    semantics: Semantics | str = Semantics.TRIO_STEPS,
 ) -> JobReport:
     """Run ``job`` and return its report: ``JobRunner(job, **kw).run()``.
 
@@ -866,11 +1053,14 @@ async def run_job(
         job: The job to run.
         on_event: See :class:`JobRunner`.
         log_dir: See :class:`JobRunner`.
+        semantics: See :class:`JobRunner` (rules §17).
 
     Returns:
         The final :class:`JobReport`.
     """
-    return await JobRunner(job, on_event=on_event, log_dir=log_dir).run()
+    return await JobRunner(
+        job, on_event=on_event, log_dir=log_dir, semantics=semantics
+    ).run()
 
 
 public(JobRunner, run_job)

@@ -150,7 +150,9 @@ def _environment(run: StepRun) -> tuple[dict[bytes, bytes], str]:
     return env, path
 
 
-async def run_shell(run: StepRun, shell_job: ShellJob | None) -> None:
+async def run_shell(
+    run: StepRun, shell_job: ShellJob | None, *, program: list[str] | None = None
+) -> None:
     """Run a shell step to its end (rules §12, R6.3).
 
     Must be called in the step's own task and cancel scope. When that scope
@@ -165,6 +167,9 @@ async def run_shell(run: StepRun, shell_job: ShellJob | None) -> None:
         shell_job: What the job's shell steps share (the tracking id, the
             guardian's descriptors, the ``RUNNER_TEMP`` bookkeeping), or
             ``None`` for a step run on its own.
+        program: Run this argv (its first item an absolute path) instead of
+            ``run.script`` with ``run.shell``: a JavaScript action's script
+            with ``node`` (rules §16) gets everything else a shell step gets.
 
     Raises:
         StepFailed: The shell, the working directory or the temporary
@@ -175,7 +180,10 @@ async def run_shell(run: StepRun, shell_job: ShellJob | None) -> None:
     workspace, cwd = _directories(run)
     env, path = _environment(run)
     try:
-        argv, extension = resolve_shell(run.shell, path)
+        if program is None:
+            argv, extension = resolve_shell(run.shell, path)
+        else:
+            argv, extension = program, ""
         files = _StepFiles(run.script or "", extension, run.runner_temp, shell_job)
     except StepFailed:
         _check_directory(run, cwd)  # checked first, reported first
@@ -192,7 +200,16 @@ async def run_shell(run: StepRun, shell_job: ShellJob | None) -> None:
         env[b"RUNNER_TEMP"] = os.fsencode(files.runner_temp)
         files.export(env)
         execution = _Execution(run, files, env)
-        proc = await _spawn(run, shell_job, argv, path, files.script, cwd, env)
+        proc = await _spawn(
+            run,
+            shell_job,
+            argv,
+            path,
+            files.script,
+            cwd,
+            env,
+            fixed=program is not None,
+        )
         await execution.execute(proc)
     finally:
         files.finish(clean=execution is not None and execution.clean)
@@ -206,12 +223,15 @@ async def _spawn(
     script: str,
     cwd: str,
     env: dict[bytes, bytes],
+    *,
+    fixed: bool = False,
 ) -> _Child:
     """Start the step's process, or say why it cannot be started.
 
     A missing working directory is found here, by the spawn's ``chdir``;
     a shell program that cannot be executed any more (removed or replaced
-    since :func:`resolve_shell` found it) is looked up once more.
+    since :func:`resolve_shell` found it) is looked up once more, unless
+    the program is ``fixed`` (given by the caller, not a shell).
     """
     for retry in (True, False):
         args = [arg.replace("{0}", script) for arg in argv]
@@ -226,15 +246,16 @@ async def _spawn(
             error = exc
         if error.filename == cwd:
             _check_directory(run, cwd)
-        if not retry or error.filename != args[0]:
+        if fixed or not retry or error.filename != args[0]:
             break
         forget_shell(run.shell, search_path)
         found, _ = resolve_shell(run.shell, search_path)
         if found == argv:
             break
         argv = found
+    what = "the program" if fixed else "the shell"
     raise StepFailed(
-        f"Cannot start the shell {args[0]!r}: {error.strerror or error}."
+        f"Cannot start {what} {args[0]!r}: {error.strerror or error}."
     ) from None
 
 

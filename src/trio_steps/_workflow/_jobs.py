@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
+from .._actions._definition import ActionSettings
 from .._errors import JobDefinitionError
 from .._job import Job
+from ._actions import ActionResolver
 from ._graph import _GraphLoader, is_expression
 from ._nodes import (
     Problem,
@@ -105,11 +107,22 @@ class _JobLoader:
         source: The file being loaded; every problem goes there.
         skip_unsupported: Turn unsupported ``uses:`` steps into skipped
             steps (with a warning) instead of errors.
+        actions: Where remote actions come from (rules §16).
     """
 
-    def __init__(self, source: _Source, *, skip_unsupported: bool) -> None:
+    def __init__(
+        self,
+        source: _Source,
+        *,
+        skip_unsupported: bool,
+        actions: ActionSettings | None = None,
+    ) -> None:
         self.source = source
-        self.steps = _StepLoader(source, skip_unsupported=skip_unsupported)
+        self.steps = _StepLoader(
+            source,
+            skip_unsupported=skip_unsupported,
+            actions=ActionResolver(actions),
+        )
         self.graph = _GraphLoader(source)
 
     # -- the workflow ------------------------------------------------------
@@ -299,7 +312,14 @@ class _JobLoader:
         built: Job | None = None
         if len(self.source.problems) == before:
             try:
-                built = Job(steps, env=env, timeout=timeout, name=name)
+                # R16.6, R16.7: pre steps first, posts in reverse order.
+                built = Job(
+                    [*self.steps.pre_steps, *steps],
+                    post_steps=reversed(self.steps.post_steps),
+                    env=env,
+                    timeout=timeout,
+                    name=name,
+                )
             except JobDefinitionError as exc:  # every rule was checked above
                 for problem in exc.problems:  # pragma: no cover - a missed rule
                     self.source.error(job_pos, problem)

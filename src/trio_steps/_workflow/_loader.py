@@ -8,6 +8,7 @@ keys, expressions and id; references between steps).
 
 from __future__ import annotations
 
+from .._actions._definition import ActionSettings
 from ._jobs import LoadedWorkflow, _JobLoader
 from ._nodes import WorkflowError
 from ._source import MAX_YAML_DEPTH, _Source
@@ -15,7 +16,13 @@ from ._source import MAX_YAML_DEPTH, _Source
 __all__ = ["MAX_YAML_DEPTH", "LoadedWorkflow", "load"]
 
 
-def load(file: str, text: str, *, skip_unsupported: bool) -> LoadedWorkflow:
+def load(
+    file: str,
+    text: str,
+    *,
+    skip_unsupported: bool,
+    actions: ActionSettings | None = None,
+) -> LoadedWorkflow:
     """Load every job of a workflow's YAML text.
 
     Args:
@@ -23,6 +30,7 @@ def load(file: str, text: str, *, skip_unsupported: bool) -> LoadedWorkflow:
         text: The YAML text.
         skip_unsupported: Turn unsupported ``uses:`` steps into skipped
             steps (with a warning) instead of errors.
+        actions: Where remote actions come from (rules §16).
 
     Returns:
         Every job, and the warnings loading gave.
@@ -34,7 +42,7 @@ def load(file: str, text: str, *, skip_unsupported: bool) -> LoadedWorkflow:
     root = source.parse()
     workflow = None
     if not source.problems:
-        loader = _JobLoader(source, skip_unsupported=skip_unsupported)
+        loader = _JobLoader(source, skip_unsupported=skip_unsupported, actions=actions)
         workflow = loader.workflow(root)
     if source.problems or workflow is None:
         raise WorkflowError(source.problems)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Final, TypeAlias
 
+from .._actions._definition import ActionSettings
 from .._face import public
 from .._job import Job
 from ._loader import load
@@ -84,13 +85,19 @@ def _not_utf8(path: str, data: bytes, exc: UnicodeDecodeError) -> Problem:
     )
 
 
-def read_workflow(source: Source, *, skip_unsupported: bool = False) -> LoadedWorkflow:
+def read_workflow(
+    source: Source,
+    *,
+    skip_unsupported: bool = False,
+    actions: ActionSettings | None = None,
+) -> LoadedWorkflow:
     """Load and validate every job of a workflow file.
 
     Args:
         source: A path to the workflow file, or its YAML text as a ``str``.
         skip_unsupported: Turn unsupported ``uses:`` steps into skipped steps
             (with a warning) instead of errors.
+        actions: Where remote actions come from (rules §16).
 
     Returns:
         Every job, and the warnings loading gave.
@@ -101,7 +108,7 @@ def read_workflow(source: Source, *, skip_unsupported: bool = False) -> LoadedWo
     file, text, problem = _read(source)
     if text is None:
         raise WorkflowError([problem] if problem is not None else [])
-    return load(file, text, skip_unsupported=skip_unsupported)
+    return load(file, text, skip_unsupported=skip_unsupported, actions=actions)
 
 
 def select_job(workflow: LoadedWorkflow, job: str | None) -> Job:
@@ -149,7 +156,11 @@ def select_job(workflow: LoadedWorkflow, job: str | None) -> Job:
 
 
 def load_workflow(
-    source: Source, *, job: str | None = None, skip_unsupported: bool = False
+    source: Source,
+    *,
+    job: str | None = None,
+    skip_unsupported: bool = False,
+    actions: ActionSettings | None = None,
 ) -> Job:
     """Read a GitHub Actions workflow file and return one of its jobs.
 
@@ -165,8 +176,11 @@ def load_workflow(
         job: The id of the job to return (ignoring case); may be omitted
             when the workflow has exactly one job.
         skip_unsupported: Turn ``uses:`` steps other than
-            ``actions/checkout`` into steps reported ``SKIPPED`` (their name
-            says so) instead of errors.
+            ``actions/checkout`` that trio-steps cannot run (Docker actions)
+            into steps reported ``SKIPPED`` (their name says so) instead of
+            errors.
+        actions: Where remote actions (``owner/repo@ref``) are fetched
+            from and cached (rules §16); default :class:`~trio_steps.ActionSettings`.
 
     Returns:
         The chosen job, ready for :func:`~trio_steps.run_job`.
@@ -176,12 +190,16 @@ def load_workflow(
             also for input over 1 MiB or nested deeper than 64 levels (see
             :ref:`input-limits`).
     """
-    workflow = read_workflow(source, skip_unsupported=skip_unsupported)
+    workflow = read_workflow(source, skip_unsupported=skip_unsupported, actions=actions)
     return select_job(workflow, job)
 
 
 def read_workflow_file(
-    source: Source, *, job: str | None = None, skip_unsupported: bool = False
+    source: Source,
+    *,
+    job: str | None = None,
+    skip_unsupported: bool = False,
+    actions: ActionSettings | None = None,
 ) -> Workflow:
     """Read a GitHub Actions workflow file and return all its jobs (rules §15).
 
@@ -193,6 +211,7 @@ def read_workflow_file(
             text itself as a ``str``.
         job: Keep only this job (ignoring case) and the jobs it needs.
         skip_unsupported: As for :func:`load_workflow`.
+        actions: As for :func:`load_workflow`.
 
     Returns:
         The :class:`Workflow`, ready for :func:`~trio_steps.run_workflow`.
@@ -201,7 +220,7 @@ def read_workflow_file(
         WorkflowError: Listing every problem, each at ``file:line:column``;
             also when ``job`` names no job, or a job that cannot run here.
     """
-    loaded = read_workflow(source, skip_unsupported=skip_unsupported)
+    loaded = read_workflow(source, skip_unsupported=skip_unsupported, actions=actions)
     return select_workflow(loaded, job)
 
 

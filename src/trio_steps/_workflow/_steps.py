@@ -19,6 +19,8 @@ import attrs
 from .._errors import JobDefinitionError
 from .._status import CONTEXT_NAMES
 from .._steps import Cancel, Parallel, Step, Wait, WaitAll
+from ._action_steps import build_phases
+from ._actions import ActionResolver, call_inputs, read_with
 from ._nodes import (
     _did_you_mean,
     _is_map,
@@ -126,9 +128,20 @@ class _StepLoader:
             steps (with a warning) instead of errors.
     """
 
-    def __init__(self, source: _Source, *, skip_unsupported: bool) -> None:
+    def __init__(
+        self,
+        source: _Source,
+        *,
+        skip_unsupported: bool,
+        actions: ActionResolver | None = None,
+    ) -> None:
         self.source = source
         self.skip_unsupported = skip_unsupported
+        self.actions = actions if actions is not None else ActionResolver()
+        #: The pre and post steps of the actions of the last list loaded,
+        #: in the order of their main steps (R16.6, R16.7).
+        self.pre_steps: list[Step] = []
+        self.post_steps: list[Step] = []
 
     # -- the list ----------------------------------------------------------
 
@@ -140,6 +153,7 @@ class _StepLoader:
         """
         infos: list[_StepInfo] = []
         built: list[MainStep | None] = []
+        self.pre_steps, self.post_steps = [], []
         for index, node in enumerate(seq):
             pos = _item_pos(seq, index)
             info = _StepInfo(index=index, pos=pos, kind=None)
@@ -293,37 +307,16 @@ class _StepLoader:
                     fields[field] = defaults[key]
         else:
             uses = self.source.string(node, "uses", "uses")
-            if (
-                "with" in node
-                and not _is_map(node["with"])
-                and node["with"] is not None
-            ):
-                self.source.error(
-                    _value_pos(node, "with"),
-                    f"with must be a mapping of inputs, not {_type_name(node['with'])}",
-                )
+            given = read_with(self.source, node)
             if uses is None:
                 return None
             if _is_checkout(uses):
                 run = _checkout
                 name = name if name is not None else f"Run {uses}"
-            elif self.skip_unsupported:
-                run = _unsupported
-                name = f"{name if name is not None else 'Run ' + uses} (unsupported: skipped)"
-                fields["condition"] = _never
-                self.source.warn(
-                    _value_pos(node, "uses"),
-                    f"'uses: {uses}' is not supported by trio-steps; the step is "
-                    "skipped",
-                )
             else:
-                self.source.error(
-                    _value_pos(node, "uses"),
-                    f"'uses: {uses}' is not supported by trio-steps (only "
-                    "actions/checkout, which does nothing locally); rewrite it as "
-                    "a run step or pass --skip-unsupported to skip it",
+                return self.action_step(
+                    node, pos, uses, given, name, fields, step_id, background
                 )
-                return None
         if run is None:
             return None
         fields = {k: v for k, v in fields.items() if v is not None}
@@ -339,6 +332,74 @@ class _StepLoader:
             for problem in exc.problems:
                 self.source.error(pos, problem)
             return None
+
+    def action_step(
+        self,
+        node: Node,
+        pos: Pos,
+        uses: str,
+        given: dict[str, str],
+        name: str | None,
+        fields: dict[str, Any],
+        step_id: str | None,
+        background: bool,
+    ) -> Step | None:
+        """A ``uses:`` step other than checkout: an action (rules §16)."""
+        where = _value_pos(node, "uses")
+        skipped: list[str] = []
+
+        def error(message: str) -> None:
+            self.source.error(where, message)
+
+        def unsupported(message: str) -> None:
+            if self.skip_unsupported:
+                skipped.append(message)
+            else:
+                error(
+                    f"{message}; rewrite it as a run step or pass "
+                    "--skip-unsupported to skip it"
+                )
+
+        definition = self.actions.resolve(uses, error, unsupported=unsupported)
+        self.source.problems.extend(self.actions.problems)
+        self.source.warnings.extend(self.actions.warnings)
+        self.actions.problems.clear()
+        self.actions.warnings.clear()
+        fields = {k: v for k, v in fields.items() if v is not None}
+        if skipped:
+            self.source.warn(where, f"{skipped[0]}; the step is skipped")
+            fields["condition"] = _never
+            label = name if name is not None else "Run " + uses
+            return Step(
+                _unsupported,
+                id=step_id,
+                name=f"{label} (unsupported: skipped)",
+                background=background,
+                **fields,
+            )
+        if definition is None:
+            return None
+        inputs = call_inputs(
+            definition, given, error, lambda message: self.source.warn(where, message)
+        )
+        try:
+            pre, main, post = build_phases(
+                definition,
+                inputs,
+                name=name,
+                id=step_id,
+                background=background,
+                **fields,
+            )
+        except JobDefinitionError as exc:
+            for problem in exc.problems:
+                self.source.error(pos, problem)
+            return None
+        if pre is not None:
+            self.pre_steps.append(pre)
+        if post is not None:
+            self.post_steps.append(post)
+        return main
 
     def control_step(self, node: Node, kind: str, info: _StepInfo) -> MainStep | None:
         name: str | None = None

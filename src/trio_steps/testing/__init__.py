@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._compare import SemanticsDifference as SemanticsDifference
+from ._compare import compare_semantics as compare_semantics
 from ._findings import EngineCrash as EngineCrash
 from ._findings import Finding as Finding
 from ._findings import JobHangs as JobHangs
@@ -51,11 +53,13 @@ __all__ = [
     "RaisingCondition",
     "Script",
     "ScriptedStep",
+    "SemanticsDifference",
     "Write",
     "check_against_model",
     "check_deterministic",
     "check_invariants",
     "check_job",
+    "compare_semantics",
     "conditions",
     "diff_reports",
     "durations",

@@ -51,6 +51,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=5.0,
         help="seconds between progress lines when stderr is not a terminal",
     )
+    run.add_argument(
+        "--semantics",
+        choices=("trio-steps", "github-runner"),
+        default="trio-steps",
+        help="the semantics engine and model run under (default: trio-steps)",
+    )
     run.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.workers < 1:
@@ -69,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             database=args.database,
             max_background=args.max_background,
             max_steps=args.max_steps,
+            semantics=args.semantics,
         )
     if args.workers > 1:
         result = campaign(
@@ -80,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_background=args.max_background,
             max_steps=args.max_steps,
             every=args.every,
+            semantics=args.semantics,
         )
     else:
         result = fuzz(
@@ -90,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_background=args.max_background,
             max_steps=args.max_steps,
             every=args.every,
+            semantics=args.semantics,
         )
     print(describe(result))
     if result.failed:

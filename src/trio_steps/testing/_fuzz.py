@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 from .._job import Job
+from .._semantics import Semantics, coerce_semantics
 from .._steps import Step
 from ._findings import Finding
 from ._invariants import check_job
@@ -171,6 +172,7 @@ def fuzz(
     check: Callable[[Job], object] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     stop: threading.Event | None = None,
+    semantics: Semantics | str = Semantics.TRIO_STEPS,
 ) -> FuzzResult:
     """Compare the engine with the model on generated jobs.
 
@@ -201,13 +203,24 @@ def fuzz(
             each job.
         stop: Setting it ends the run after the current job, as Ctrl-C does
             (the first Ctrl-C sets it; a second one interrupts at once).
+        semantics: The semantics engine and model both run under (§17), for
+            the default ``check``.
 
     Returns:
         The number of runs, the time taken, and the minimal failing job.
     """
     if examples is None and seconds is None:
         raise ValueError("give examples, seconds, or both")
-    checker: Callable[[Job], object] = check or check_job
+    checker: Callable[[Job], object]
+    if check is not None:
+        checker = check
+    elif semantics == Semantics.TRIO_STEPS or semantics == "trio-steps":
+        checker = check_job
+    else:
+
+        def checker(job: Job) -> object:
+            return check_job(job, semantics=semantics)
+
     stop = threading.Event() if stop is None else stop
     runs = 0
     failing = 0
@@ -335,6 +348,7 @@ def worker_main(
     database: str,
     max_background: int | None,
     max_steps: int,
+    semantics: str = "trio-steps",
 ) -> int:
     """One worker of a campaign: JSON lines on stdout (progress, then the result)."""
     out = sys.stdout
@@ -365,6 +379,7 @@ def worker_main(
             progress=None,
             on_progress=on_progress,
             stop=stop,
+            semantics=semantics,
         )
     except KeyboardInterrupt:  # stopped before Hypothesis started
         result = FuzzResult(runs=0, seconds=0.0, interrupted=True)
@@ -435,6 +450,7 @@ def campaign(
     max_steps: int = 8,
     progress: TextIO | None = sys.stderr,
     every: float = 5.0,
+    semantics: Semantics | str = Semantics.TRIO_STEPS,
 ) -> FuzzResult:
     """Fuzz in ``workers`` processes, one seed each, sharing one example database.
 
@@ -456,6 +472,7 @@ def campaign(
         max_steps: Most main entries per job.
         progress: Where the progress line goes.
         every: Seconds between progress lines when not on a terminal.
+        semantics: The semantics engine and model both run under (§17).
 
     Returns:
         The total runs, the time, and the first failure found (``job`` is
@@ -484,6 +501,8 @@ def campaign(
                     where,
                     "--max-steps",
                     str(max_steps),
+                    "--semantics",
+                    coerce_semantics(semantics).value,
                 ]
                 if examples is not None:
                     share = examples // workers + (number < examples % workers)

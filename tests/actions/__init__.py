@@ -1,0 +1,1 @@
+"""Tests; helpers import by package."""
