@@ -123,3 +123,22 @@ def test_a_hang_does_not_keep_the_cpu_busy() -> None:
     start = time.process_time()
     time.sleep(0.2)
     assert time.process_time() - start < 0.15
+
+
+def test_a_failure_that_does_not_happen_again_is_reported_as_flaky() -> None:
+    """Hypothesis replays the minimal job; when it passes then, the report says
+    so, with the first failure and its job, not Hypothesis' long message."""
+    failed: list[ts.Job] = []
+
+    def once(job: ts.Job) -> None:
+        if not failed and any(isinstance(e, ts.Cancel) for e in job.steps):
+            failed.append(job)
+            raise AssertionError("failed once")
+
+    result = fuzz(300, seed_value=4, check=once, progress=None)
+    assert result.kind == "flaky"
+    assert result.failure == (
+        "the job failed, then passed when replayed; the failure: failed once"
+    )
+    assert result.job is failed[0]
+    assert "# minimal job:" in describe(result)

@@ -18,6 +18,7 @@ import attrs
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
+from hypothesis.errors import Flaky
 
 from .._job import Job
 from .._semantics import Semantics, coerce_semantics
@@ -83,7 +84,9 @@ class FuzzResult:
             workers: see ``job_code``).
         kind: What the failure is: ``"assertion"`` (a disagreement, a
             broken invariant, or your check's assertion), ``"hang"`` (:class:`JobHangs`), ``"crash"``
-            (:class:`EngineCrash`) or ``"error"`` (anything else raised).
+            (:class:`EngineCrash`), ``"flaky"`` (it failed once and passed
+            when Hypothesis replayed it) or ``"error"`` (anything else
+            raised).
         job_code: The minimal failing job as Python (or as a compact
             listing when it cannot be written as Python).
         interrupted: The run was ended early by Ctrl-C.
@@ -267,17 +270,29 @@ def fuzz(
             if on_progress is not None:
                 on_progress(runs, failing)
 
-    def result(error: BaseException | None, job: Job | None, **more: Any) -> FuzzResult:
+    def result(
+        error: BaseException | None,
+        job: Job | None,
+        *,
+        flaky: BaseException | None = None,
+        **more: Any,
+    ) -> FuzzResult:
         shown.update(runs, 1 if error is not None else 0, force=True)
         shown.close()
         if error is None:
             return FuzzResult(runs=runs, seconds=time.monotonic() - start, **more)
+        message = _message(error)
+        if flaky is not None:  # Hypothesis' own message repeats the whole job
+            message = (
+                "the job failed, then passed when replayed; the failure: "
+                + _message(flaky)
+            )
         return FuzzResult(
             runs=runs,
             seconds=time.monotonic() - start,
-            failure=_message(error),
+            failure=message,
             job=job,
-            kind=_kind(error),
+            kind="flaky" if flaky is not None else _kind(error),
             job_code=None if job is None else job_text(job),
             **more,
         )
@@ -295,6 +310,10 @@ def fuzz(
     except Exception as exc:
         # Hypothesis replays the minimal example last and raises its error;
         # an error of our check has its job, one raised while drawing none.
+        # When the replay passed (Flaky: a job that hangs only under load,
+        # say), the last failing job is still the one to look at.
+        if last_failing is not None and isinstance(exc, Flaky):
+            return result(exc, last_failing[0], flaky=last_failing[1])
         if last_failing is not None and last_failing[1] is exc:
             return result(exc, last_failing[0])
         return result(exc, None)
