@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._explore import Exploration as Exploration
+from ._explore import Limit as Limit
+from ._explore import explore as explore
+from ._explore import outcome_key as outcome_key
 from ._invariants import EngineRun as EngineRun
 from ._invariants import check_against_model as check_against_model
 from ._invariants import check_deterministic as check_deterministic
@@ -30,8 +34,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EngineRun",
+    "Exploration",
     "InvalidJob",
     "JobNeverEnds",
+    "Limit",
     "RaisingCondition",
     "Script",
     "ScriptedStep",
@@ -40,10 +46,12 @@ __all__ = [
     "check_deterministic",
     "check_invariants",
     "diff_reports",
+    "explore",
     "invalid_jobs",
     "job_to_python",
     "jobs",
     "observation",
+    "outcome_key",
     "run_on_mock_clock",
     "simulate",
 ]
