@@ -53,7 +53,7 @@ from ._python_step import run_python
 from ._recorder import _FINISHED, _STARTED, Recorder
 from ._records import _Reason, _Record, _State
 from ._slots import Slots
-from ._timekeeper import Timekeeper, Timer
+from ._timekeeper import Timekeeper, Timer, is_real_clock
 
 if TYPE_CHECKING:
     from ..expressions._errors import Fault
@@ -169,6 +169,10 @@ class JobRunner:
         # The Trio clock's reading, bound once (read for every event).
         self._now: Callable[[], float] = recorder.now
         self._shell_state: ShellJob | None = None
+        # R18.8: on a clock that is not the real one, code ends wait here
+        # and are handled together, in plan order, by the timekeeper.
+        self._canonical = False
+        self._ended: list[tuple[_Record, str | None, StepRun]] = []
 
     # ------------------------------------------------------------------ API
 
@@ -192,7 +196,9 @@ class JobRunner:
         if self._started:
             raise RuntimeError("a JobRunner runs its job once")
         self._started = True
-        self._now = self._recorder.now = trio.lowlevel.current_clock().current_time
+        clock = trio.lowlevel.current_clock()
+        self._now = self._recorder.now = clock.current_time
+        self._canonical = not is_real_clock(clock)
         try:
             await self._contexts.expand_job_env()
         except BaseException:
@@ -522,7 +528,20 @@ class JobRunner:
             self._hard_stop()
         finally:
             r.scope = None
+        rare = r.rare
+        if self._canonical and not (rare is not None and rare.abandoned):
+            self._ended.append((r, error, run))
+            if len(self._ended) == 1:
+                self._timekeeper.at(self._now(), self._end_in_order, first=True)
+            return
         self._step_ended(r, error, run)
+
+    def _end_in_order(self) -> None:
+        """R18.8: the code ends of this instant, in plan order."""
+        ended, self._ended = self._ended, []
+        ended.sort(key=lambda item: item[0].plan.index)
+        for r, error, run in ended:
+            self._step_ended(r, error, run)
 
     def _step_ended(self, r: _Record, error: str | None, run: StepRun) -> None:
         """The step's code has really ended (R2.2)."""
