@@ -26,6 +26,9 @@ from ._scripted import Script as Script
 from ._scripted import ScriptedStep as ScriptedStep
 from ._scripted import Write as Write
 from ._scripted import observation as observation
+from ._sweep import Cut as Cut
+from ._sweep import Sweep as Sweep
+from ._sweep import sweep_cancellation as sweep_cancellation
 
 if TYPE_CHECKING:
     from ._strategies import InvalidJob as InvalidJob
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
     from ._strategies import jobs as jobs
 
 __all__ = [
+    "Cut",
     "EngineRun",
     "Exploration",
     "InvalidJob",
@@ -41,6 +45,7 @@ __all__ = [
     "RaisingCondition",
     "Script",
     "ScriptedStep",
+    "Sweep",
     "Write",
     "check_against_model",
     "check_deterministic",
@@ -54,6 +59,7 @@ __all__ = [
     "outcome_key",
     "run_on_mock_clock",
     "simulate",
+    "sweep_cancellation",
 ]
 
 _NEED_HYPOTHESIS = frozenset({"InvalidJob", "invalid_jobs", "jobs"})
