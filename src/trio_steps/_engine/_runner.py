@@ -461,7 +461,11 @@ class JobRunner:
         r.state = _State.RUNNING
         r.started_at = self._now()
         self._unfinished += 1
-        self._emit(EventKind.STEP_STARTED, r.plan.id, _STARTED[r.plan.kind])
+        data = _STARTED[r.plan.kind]
+        if r.plan.kind in (StepKind.WAIT, StepKind.CANCEL):
+            # R18.7: a trace names the targets, for job_from_trace().
+            data += (("targets", ",".join(r.plan.targets)),)
+        self._emit(EventKind.STEP_STARTED, r.plan.id, data)
 
     def _nursery_start(self, r: _Record) -> None:
         step = r.plan.step

@@ -21,6 +21,7 @@ from ._invariants import run_on_mock_clock as run_on_mock_clock
 from ._model import JobNeverEnds as JobNeverEnds
 from ._model import simulate as simulate
 from ._python import job_to_python as job_to_python
+from ._replay import job_from_trace as job_from_trace
 from ._scripted import RaisingCondition as RaisingCondition
 from ._scripted import Script as Script
 from ._scripted import ScriptedStep as ScriptedStep
@@ -53,6 +54,7 @@ __all__ = [
     "diff_reports",
     "explore",
     "invalid_jobs",
+    "job_from_trace",
     "job_to_python",
     "jobs",
     "observation",
