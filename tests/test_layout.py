@@ -37,8 +37,10 @@ MAY_IMPORT: Mapping[str, frozenset[str]] = {
     "_workflow": frozenset({"model", "expressions", "_shell", "_engine"}),
     "_trace": frozenset({"model", "expressions"}),
     "testing": frozenset({"model", "expressions"}),
+    # _cli -> testing: ``trio-steps explore`` runs the reference model's
+    # exploration (R18.1) on a workflow job.
     "_cli": frozenset(
-        {"model", "expressions", "_shell", "_engine", "_workflow", "_trace"}
+        {"model", "expressions", "_shell", "_engine", "_workflow", "_trace", "testing"}
     ),
 }
 

@@ -98,8 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of ``trio-steps``.
 
     Returns:
-        The parser, with the ``run`` and ``validate`` subcommands (and
-        ``timeline``/``stats`` when the trace tools are installed).
+        The parser, with the ``run``, ``validate`` and ``explore``
+        subcommands (and ``timeline``/``stats`` when the trace tools are
+        installed).
     """
     import argparse
 
@@ -223,9 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="accept 'uses:' steps that 'run --skip-unsupported' would skip",
     )
 
+    from ._explore import register as register_explore
     from ._trace import register
 
     register(commands)
+    register_explore(commands)
     return parser
 
 
