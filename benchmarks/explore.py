@@ -121,7 +121,7 @@ def main() -> None:
             if not found.covered:
                 break
             largest = n
-            if found.seconds > budget / 4 or n >= 40:
+            if n >= 40:
                 break
             n += 1 if found.seconds > budget / 40 else 2
         print(f"{name}: largest covered within {budget:g} s: {largest} steps")

@@ -132,7 +132,14 @@ class Exploration:
         return frozenset(found)
 
     def table(self) -> str:
-        """The outcomes as a text table (see :func:`outcome_table`)."""
+        """The outcomes as a text table.
+
+        One row per outcome, one column per step, then the job result. A
+        cell is the step's conclusion (``failed->succeeded`` when
+        ``continue-on-error`` changed it), with ``[x]`` explicitly
+        cancelled, ``[t]`` timed out, ``[a]`` abandoned. A last line says
+        how much was explored and whether it was covered.
+        """
         return outcome_table(self)
 
 
@@ -605,7 +612,7 @@ def _cell(report: JobReport, id: str) -> str:
 def outcome_table(exploration: Exploration) -> str:
     """A text table: one row per outcome, one column per step, then the job.
 
-    A cell is the step's conclusion (``failure->success`` when
+    A cell is the step's conclusion (``failed->succeeded`` when
     ``continue-on-error`` changed it), with ``[x]`` explicitly cancelled,
     ``[t]`` timed out, ``[a]`` abandoned. A last line says how much was
     explored.

@@ -187,7 +187,8 @@ def sweep_cancellation(
         check: Called with ``(job, report, job_cancelled)`` for every cut
             (default: :func:`~trio_steps.testing.check_invariants`).
         engine: Also cancel the job on the engine at each instant halfway
-            between two boundaries (:func:`cancel_on_engine`; at a boundary
+            between two boundaries (:meth:`~trio_steps.JobRunner.cancel` on
+            an autojump ``MockClock``; at a boundary
             itself the engine may end the job before it applies the
             cancellation) and assert that its report matches
             the model's (:func:`~trio_steps.testing.diff_reports`) and
