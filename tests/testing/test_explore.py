@@ -216,3 +216,28 @@ def test_the_engine_agrees_with_every_schedule(job: ts.Job) -> None:
     found = explore(job, limit=Limit(seconds=5))
     for schedule in found.schedules[:6]:
         check_against_model(schedule)
+
+
+def test_an_end_can_put_a_later_timer_before_or_after_a_fixed_one_r18_1() -> None:
+    """b ends before 5 (c's timeout at b+5 comes first) or after (the job's)."""
+    job = ts.Job(
+        [
+            ScriptedStep(1, id="b"),
+            ScriptedStep(1, id="c", timeout=5),
+            ScriptedStep(1, id="d", background=True, condition=ts.always),
+        ],
+        timeout=10,
+        interrupt_grace=0,
+        terminate_grace=0,
+    )
+    found = explore(job)
+    assert found.covered
+    # c still running when the job timeout falls due at 10, started before.
+    cancelled = [
+        (r, s)
+        for r, s in zip(found.outcomes, found.schedules, strict=True)
+        if r.steps["c"].conclusion is R.CANCELED
+    ]
+    assert cancelled
+    starts = {simulate(s).steps["c"].started_at for _, s in cancelled}
+    assert any(t is not None and 5 < t < 10 for t in starts)

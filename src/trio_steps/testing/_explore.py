@@ -22,6 +22,7 @@ checks.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -241,6 +242,16 @@ class _Run(_Simulation):
         self.mark = 0  # decisions applied so far
         self.instant_mark = 0  # ... when the clock last moved
         self.start_marks: dict[str, int] = {}
+        # Every timer delay of the job: step timeouts, the graces, stop delays.
+        delays = {job.interrupt_grace + job.terminate_grace}
+        for planned in job.plan:
+            step = planned.step
+            if step is not None and step.timeout_seconds is not None:
+                delays.add(step.timeout_seconds)
+            script = self.steps[planned.id].script
+            if script is not None and not math.isinf(script.stop_delay):
+                delays.add(script.stop_delay)
+        self.delays = sorted(d for d in delays if d > 0)
 
     # ---- free code ------------------------------------------------------
 
@@ -336,13 +347,35 @@ class _Run(_Simulation):
             raise JobNeverEnds(
                 f"at t={self.now:g} the job waits for {self.describe_wait()} forever"
             )
-        pick = self.chooser.choose(self, "later", count)
-        if pick < len(free):
-            self.now = _between(self.now, upcoming)
-            free[pick].code_end = self.now
+        points = self.points_before(upcoming, fixed) if free else []
+        pick = self.chooser.choose(
+            self, "later", len(free) * len(points) + count - len(free)
+        )
+        if pick < len(free) * len(points):
+            step, point = divmod(pick, len(points))
+            self.now = points[point]
+            free[step].code_end = self.now
         else:
             self.now = upcoming
         self.instant_mark = self.mark
+
+    def points_before(self, upcoming: float, fixed: list[float]) -> list[float]:
+        """Instants strictly between now and ``upcoming`` worth ending at.
+
+        One in each stretch between the instants ``T - d`` where a timer of
+        delay ``d`` started then would fall due with a fixed instant ``T``:
+        so a timer started by this end may fall due before, or after, each
+        instant fixed now (R18.1).
+        """
+        now = self.now
+        cuts = sorted(
+            {t - d for t in fixed for d in self.delays if now < t - d < upcoming}
+        )
+        if not cuts:
+            return [_between(now, upcoming)]
+        bounds = [now, *cuts, upcoming]
+        points = [_between(a, b) for a, b in itertools.pairwise(bounds)]
+        return [p for p in points if now < p < upcoming]
 
     # ---- what can still change the outcome ------------------------------
 
