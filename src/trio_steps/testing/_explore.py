@@ -256,16 +256,13 @@ class _Run(_Simulation):
     # ---- free code ------------------------------------------------------
 
     def start_code(self, step: _Step) -> None:
-        assert step.script is not None and step.plan.step is not None
-        step.started_at = self.now
+        super().start_code(step)  # R4.3: its timeout counts from now
+        assert step.script is not None
         if math.isinf(step.script.duration):
             step.code_end = math.inf  # runs until stopped: not free
         else:
             step.code_end = None  # free: a choice ends it
         self.start_marks[step.id] = self.mark
-        timeout = step.plan.step.timeout_seconds
-        if timeout is not None:
-            self.register("timeout", timeout, step)
 
     def free_steps(self) -> list[_Step]:
         return [
