@@ -315,6 +315,9 @@ class _Run(_Simulation):
             self.job_timeout = self.register("job-timeout", self.job.timeout)
         while True:
             self.settle()
+            if self.ends_commute():
+                self.end_all_free()
+                continue
             eligible = [s for s in self.free_steps() if self.can_end_now(s)]
             if eligible:
                 pick = self.chooser.choose(self, "now", len(eligible) + 1)
@@ -328,6 +331,42 @@ class _Run(_Simulation):
             if self.main_done():
                 return self.report()
             self.move_on()
+
+    def ends_commute(self) -> bool:
+        """Whether the order of the free steps' ends cannot matter (R18.5).
+
+        So when nothing else is pending (no decision, no queued step, no
+        stopped step still ending) and the main sequence waits for all of
+        them together: a wait or wait-all that targets every one of them,
+        or the end of the main steps (R4.7). It merges and flushes them in
+        its own order, whatever order they end in.
+        """
+        if self.decisions or self.queue:
+            return False
+        free = self.free_steps()
+        if not free:
+            return False
+        for s in self.order:
+            if (
+                s.code_end is not None
+                and not s.code_over
+                and not math.isinf(s.code_end)
+            ):
+                return False
+        current = self.current
+        if current is None:
+            return self.at_end_of_main() and not self.final_wait_done
+        if current.plan.kind in ("run", "cancel") or current.id in self.pending_cancels:
+            return False
+        targets = {t.id for t in self.control_targets(current)}
+        return all(s.id in targets for s in free)
+
+    def end_all_free(self) -> None:
+        """End every free step at one later instant (they commute)."""
+        self.now = _between(self.now, math.inf)
+        for step in self.free_steps():
+            step.code_end = self.now
+        self.instant_mark = self.mark
 
     def move_on(self) -> None:
         """Move the clock: to the next fixed instant, or end a free step before it."""
