@@ -14,8 +14,7 @@ Families (n = number of scripted steps):
 * ``chain``: n foreground steps;
 * ``bg+wait-all``: n background steps, then a ``wait-all``;
 * ``bg+fg+cancel``: k = n/2 pairs of a background step and a foreground
-  step, then ``cancel`` of every background step (the issue's example,
-  repeated);
+  step, then ``cancel`` of every background step;
 * ``mixed``: every third step in the background, waited for or cancelled
   two steps later, every other one with a timeout, some failing (all with
   ``continue-on-error``, so that the job goes on).
