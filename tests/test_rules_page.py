@@ -50,3 +50,10 @@ def test_the_page_defines_the_numbered_rules() -> None:
     invariants = {f"I{n}" for n in range(1, 11)}
     sections = {f"s{n}" for n in range(1, 15)} | {f"s11.{n}" for n in range(1, 11)}
     assert rules | invariants | sections <= labels
+
+
+def test_the_page_defines_githubs_runner_as_a_semantics() -> None:
+    """§11.11, §11.12 and §17 (issue 13): R17.1-R17.10."""
+    labels = set(_LABEL.findall(RULES.read_text("utf-8")))
+    wanted = {"s11.11", "s11.12", "s17"} | {f"R17.{n}" for n in range(1, 11)}
+    assert wanted <= labels

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ._results import Result as Result
     from ._results import StepReport as StepReport
     from ._results import merge_results as merge_results
+    from ._semantics import Semantics as Semantics
     from ._status import Status as Status
     from ._status import StepView as StepView
     from ._status import always as always
@@ -76,6 +77,7 @@ _EXPORTS: dict[str, str] = {
     "JobStatistics": "_trace._stats",
     "Parallel": "_steps",
     "Result": "_results",
+    "Semantics": "_semantics",
     "Status": "_status",
     "Step": "_steps",
     "StepContext": "_context",

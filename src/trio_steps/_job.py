@@ -67,6 +67,9 @@ class PlannedStep:
         background: Launched in the background.
         group: The parallel group id of a member or of its generated wait.
         targets: Resolved target ids of a ``wait``/``cancel``.
+        written: Those targets as written in the ``wait``/``cancel`` (empty
+            when they are the resolved ones): GitHub's runner compares them
+            with case (R17.9).
         continue_on_error: As declared (``False`` for cancel steps).
         post: Whether it is a post step.
         index: Position in the plan (main steps first, then post steps).
@@ -80,6 +83,7 @@ class PlannedStep:
     background: bool = False
     group: str | None = None
     targets: tuple[str, ...] = ()
+    written: tuple[str, ...] = ()
     continue_on_error: bool = False
     post: bool = False
     index: int = 0
@@ -356,6 +360,7 @@ def _make_plan(
                     name=entry.display_name,
                     kind=kind,
                     targets=targets,
+                    written=tuple(entry.ids) if targets != tuple(entry.ids) else (),
                     continue_on_error=entry.continue_on_error,
                     index=len(plan),
                 )

@@ -197,6 +197,10 @@ class StepReport:
         explicitly_canceled: Whether a ``cancel`` step targeted it.
         timed_out: Whether the step hit its own timeout.
         abandoned: Whether the engine gave up waiting for it (R6.4).
+        never_completed: Under :attr:`Semantics.GITHUB_RUNNER` only: the
+            runner never completes this step (R17.4), so its ``outcome``,
+            ``conclusion`` and ``finished_at`` stay ``None`` in the final
+            report. Always ``False`` under the default semantics.
         exit_code: The exit code of a shell step's process.
         error: Why the step failed or was cancelled, in one line, cut to
             4,096 characters (the whole message is in the step's log).
@@ -219,6 +223,7 @@ class StepReport:
     explicitly_canceled: bool = False
     timed_out: bool = False
     abandoned: bool = False
+    never_completed: bool = False
     exit_code: int | None = None
     error: str | None = None
 

@@ -164,3 +164,43 @@ jobs:
     svc = replayed.steps["svc"].duration
     assert svc == pytest.approx(recorded.steps["svc"].duration, abs=0.05)
     assert explore(job).results_of("svc") == {ts.Result.SUCCEEDED, ts.Result.CANCELED}
+
+
+def test_semantics_github_runner(
+    workflow: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = """\
+on: push
+jobs:
+  test:
+    steps:
+      - id: svc
+        run: ./server
+        background: true
+      - id: f
+        run: ./flaky
+        background: true
+      - id: b
+        run: make
+      - cancel: svc
+      - wait: [svc, f]
+      - id: after
+        run: echo after
+"""
+    path = str(workflow(text))
+    assert main(["explore", path, "--fail", "f", "--semantics", "github-runner"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "test: 6 steps, durations free, semantics github-runner"
+    rows = [line.split() for line in out[2:-1]]
+    assert [
+        "canceled[x]",
+        "failed",
+        "succeeded",
+        "succeeded",
+        "canceled",
+        "succeeded",
+        "failed",
+    ] in [row[1:] for row in rows]
+    assert main(["explore", path, "--fail", "f"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[2:-1]]
+    assert all(row[5] == "failed" and row[6] == "skipped" for row in rows)

@@ -69,6 +69,21 @@ def _leftover_directories(pid: int) -> list[str]:
     return found
 
 
+def _eventually_running(label: str) -> list[int]:
+    """Pids of the processes carrying ``label``, once there are some.
+
+    A step's line reaching stdout says nothing of another step's process:
+    the background step's shell may not have started its sleeper yet.
+    """
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        found = processes_with(label)
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"no process carrying {label!r} within {TIMEOUT} s")
+
+
 def _eventually_nothing_left(marker: str, pid: int) -> None:
     deadline = time.monotonic() + TIMEOUT
     while time.monotonic() < deadline:
@@ -104,7 +119,7 @@ def test_a_terminating_signal_stops_every_step_and_removes_their_files(
     proc = spawn_cli(["run", str(workflow(_workflow(marker)))])
     seen: list[str] = []
     wait_for_line(proc, "[fg] up", seen)
-    assert processes_with(f"bg-{marker}")
+    assert _eventually_running(f"bg-{marker}")
     assert _leftover_directories(proc.pid)  # the running steps' directories
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=TIMEOUT)
@@ -124,7 +139,7 @@ def test_sigkill_of_the_command_still_ends_the_steps_and_their_files(
     proc = spawn_cli(["run", str(workflow(_workflow(marker, daemon=True)))])
     seen: list[str] = []
     wait_for_line(proc, "[fg] up", seen)
-    assert processes_with(f"daemon-{marker}")
+    assert _eventually_running(f"daemon-{marker}")
     proc.kill()
     proc.communicate(timeout=TIMEOUT)
     _eventually_nothing_left(marker, proc.pid)

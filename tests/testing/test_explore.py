@@ -254,3 +254,73 @@ def test_an_end_can_put_a_later_timer_before_or_after_a_fixed_one_r18_1() -> Non
     assert cancelled
     starts = {simulate(s).steps["c"].started_at for _, s in cancelled}
     assert any(t is not None and 5 < t < 10 for t in starts)
+
+
+def test_explored_under_github_runner_the_sticky_cancel_shows_r18_1() -> None:
+    """Rules §17: the runner merges a cancelled target into the wait.
+
+    ``cancel: svc`` then ``wait: [svc, f]`` with ``f`` failed: when the
+    cancel stops svc, GitHub's runner ends the wait CANCELED (sticky over
+    FAILED), the next step runs and the job fails only at the end; this
+    project's semantics ignore the cancelled target and fail the wait.
+    """
+    job = ts.Job(
+        [
+            ScriptedStep(3, id="svc", background=True),
+            ScriptedStep(1, id="f", background=True, ending="fail"),
+            ScriptedStep(1, id="b"),
+            ts.Cancel(["svc"]),
+            ts.Wait(["svc", "f"]),
+            ScriptedStep(1, id="after"),
+        ]
+    )
+
+    def rows(found: Exploration) -> set[tuple[str, ...]]:
+        return {
+            (
+                *(
+                    r.steps[i].conclusion.name  # type: ignore[union-attr]
+                    for i in ("svc", "__wait_5", "after")
+                ),
+                r.result.name,
+            )
+            for r in found.outcomes
+        }
+
+    ours = explore(job)
+    github = explore(job, semantics=ts.Semantics.GITHUB_RUNNER)
+    assert ours.covered and github.covered
+    assert rows(ours) == {
+        ("SUCCEEDED", "FAILED", "SKIPPED", "FAILED"),
+        ("CANCELED", "FAILED", "SKIPPED", "FAILED"),
+    }
+    assert rows(github) == {
+        ("SUCCEEDED", "FAILED", "SKIPPED", "FAILED"),
+        ("CANCELED", "CANCELED", "SUCCEEDED", "FAILED"),
+    }
+    for report, schedule in zip(github.outcomes, github.schedules, strict=True):
+        assert simulate(schedule, semantics="github-runner") == report
+        engine = check_against_model(schedule, semantics="github-runner")
+        assert outcome_key(engine) == outcome_key(report)
+    with pytest.raises(ValueError, match="unknown semantics"):
+        explore(job, semantics="act")
+
+
+@settings(
+    max_examples=examples(ci=100, dev=30),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(jobs(max_steps=5))
+def test_under_github_runner_the_declared_durations_give_one_of_the_outcomes(
+    job: ts.Job,
+) -> None:
+    try:
+        declared = simulate(job, semantics="github-runner")
+    except JobNeverEnds:
+        return
+    found = explore(job, semantics="github-runner", limit=Limit(seconds=5))
+    for report, schedule in zip(found.outcomes, found.schedules, strict=True):
+        check_invariants(schedule, report, semantics="github-runner")
+    if found.covered:
+        assert outcome_key(declared) in keys(found)

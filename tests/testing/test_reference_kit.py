@@ -16,6 +16,7 @@ from trio_steps.testing import (
     ScriptedStep,
     Write,
     _fuzz,
+    check_against_model,
     jobs,
     simulate,
 )
@@ -155,6 +156,22 @@ def test_job_to_python_refuses_what_it_cannot_write() -> None:
 def test_fuzz_command_agrees_on_a_few_jobs(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["fuzz", "--examples", "5", "--seed", "1", "--max-steps", "2"]) == 0
     assert "engine and model agree" in capsys.readouterr().out
+
+
+def test_fuzz_command_passes_the_semantics_through(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: set[object] = set()
+
+    def recording(job: ts.Job, **kw: object) -> ts.JobReport:
+        seen.add(kw.get("semantics"))
+        return check_against_model(job, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_fuzz, "check_against_model", recording)
+    args = ["fuzz", "--examples", "5", "--seed", "1", "--max-steps", "3"]
+    assert main([*args, "--semantics", "github-runner"]) == 0
+    assert "engine and model agree" in capsys.readouterr().out
+    assert seen == {"github-runner"}
 
 
 def test_fuzz_prints_the_minimal_failing_job_as_python(

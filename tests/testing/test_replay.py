@@ -163,3 +163,13 @@ def test_every_engine_run_replays(job: ts.Job) -> None:
         return
     recorded = run_on_mock_clock(job).report
     assert _same_run(recorded, simulate(job_from_trace(recorded))) == []
+
+
+def test_a_run_under_github_runner_replays_under_it() -> None:
+    """The trace says which semantics it ran under (R17.1); replay under it."""
+    recorded = run_on_mock_clock(_job(), semantics="github-runner").report
+    started = recorded.events[0]
+    assert started.kind == "job-started"
+    assert started.data["semantics"] == "github-runner"
+    job = job_from_trace(recorded)
+    assert _same_run(recorded, simulate(job, semantics="github-runner")) == []

@@ -121,3 +121,12 @@ def test_the_engine_agrees_with_the_model_after_every_cut(job: ts.Job) -> None:
     except JobNeverEnds:
         return
     sweep_cancellation(job, engine=True)
+
+
+def test_a_sweep_under_github_runner_r18_6() -> None:
+    """The same cuts, GitHub's invariants, the engine under the same semantics."""
+    sweep = sweep_cancellation(_job(), semantics="github-runner", engine=True)
+    assert len(sweep.cuts) == 7 + 5 + 3 + 3
+    early = next(c.report for c in sweep.cuts if (c.at, c.step) == (0.5, None))
+    assert early.result is R.CANCELED
+    assert cancel_on_engine(_job(), 0.5, semantics="github-runner").result is R.CANCELED

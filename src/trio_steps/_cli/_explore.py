@@ -21,8 +21,8 @@ __all__ = ["register"]
 
 EXIT_INVALID: Final = 2
 
-#: The semantics ``--semantics`` offers, by name (R18.1).
-SEMANTICS: Final = ("trio-steps",)
+#: The semantics ``--semantics`` offers, by name (rules §17).
+SEMANTICS: Final = ("trio-steps", "github-runner")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -51,7 +51,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--semantics",
         choices=SEMANTICS,
         default="trio-steps",
-        help="whose semantics the model follows (default: trio-steps)",
+        help=(
+            "whose semantics the model follows: this project's or GitHub's "
+            "runner's (default: trio-steps)"
+        ),
     )
     explore.add_argument(
         "--fail",
@@ -193,7 +196,9 @@ def run_explore(args: argparse.Namespace) -> int:
         if unknown:
             raise ValueError(f"--fail: no step {unknown[0]!r} in this job")
         limit = Limit(schedules=args.max_schedules, seconds=args.max_seconds)
-        explored = explore(scripted(job, set(args.fail)), limit=limit)
+        explored = explore(
+            scripted(job, set(args.fail)), semantics=args.semantics, limit=limit
+        )
     except (ValueError, JobDefinitionError) as exc:
         print(f"trio-steps: {exc}", file=sys.stderr)
         return EXIT_INVALID

@@ -207,6 +207,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="write every line of each step's log to DIR/<id>.log",
     )
+    run.add_argument(
+        "--semantics",
+        choices=("trio-steps", "github-runner"),
+        default="trio-steps",
+        help=(
+            "whose semantics to run under: this project's (default) or "
+            "GitHub's runner as it is, defects included (docs: research)"
+        ),
+    )
 
     validate = commands.add_parser(
         "validate",
@@ -688,7 +697,12 @@ def _run_job(job: Job, args: argparse.Namespace, *, use_color: bool) -> int:
 
         from .._engine._runner import JobRunner
 
-        runner = JobRunner(job, on_event=printer.on_event, log_dir=args.log_dir)
+        runner = JobRunner(
+            job,
+            on_event=printer.on_event,
+            log_dir=args.log_dir,
+            semantics=args.semantics,
+        )
         # The runner's values grow with ``::add-mask::``: print through them.
         printer.mask = runner.mask
 

@@ -71,6 +71,8 @@ def _kind(step: StepReport) -> str:
 
 
 def _conclusion(step: StepReport) -> str:
+    if step.never_completed:
+        return "never completed (GitHub's runner)"
     if step.conclusion is None:
         return "unfinished"
     text = step.conclusion.github

@@ -342,6 +342,7 @@ def run_workflow_command(
             on_event=on_event,
             on_job=printer.job_ended,
             log_dir=args.log_dir,
+            semantics=args.semantics,
         )
         hard_stop = trio.CancelScope()
         signals = [signal.SIGINT, *stopping_signals]

@@ -11,11 +11,12 @@ thread. It also owns the job's ``RUNNER_TEMP`` directory.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, final
 
@@ -107,10 +108,13 @@ class JobContexts:
         "_runner",
         "_runner_temp",
         "_steps",
+        "before_instant",
+        "clock",
         "env",
         "expressions",
         "hashes",
         "hashing",
+        "instant",
         "job",
         "masker",
         "path",
@@ -126,6 +130,11 @@ class JobContexts:
         #: Published records by folded id, and how many were published.
         self.published: dict[str, _Record] = {}
         self.publications = 0
+        #: R17.8: the instant of the latest publication, and the publications
+        #: and path as they were before it (``clock`` reads the time).
+        self.clock: Callable[[], float] | None = None
+        self.instant = -math.inf
+        self.before_instant: tuple[int, tuple[str, ...]] = (0, ())
         #: The job env, copied on write once a launched step holds it.
         self.env: dict[str, str] = dict(job.env)
         self._env_shared = False
@@ -149,34 +158,79 @@ class JobContexts:
 
     # ------------------------------------------------- published state (R5)
 
-    def publish(self, r: _Record) -> None:
-        """Make the step's state visible to later steps (R4.1, R5.2)."""
+    def publish(self, r: _Record, *, keep_writes: bool = False) -> None:
+        """Make the step's state visible to later steps (R4.1, R5.2).
+
+        With ``keep_writes`` the env and path it wrote are kept for
+        :meth:`republish` (R17.5).
+        """
+        self._mark_instant()
         produced = r.produced
         outputs: Mapping[str, str] = _NO_OUTPUTS
         if produced is not None:
             written, env_changes, path_added = produced
             if written:
                 outputs = MappingProxyType(written)
-            if env_changes:
-                if self._env_shared:
-                    self.env = dict(self.env)
-                    self._env_shared = False
-                self.env.update(env_changes)
-            if path_added:
-                path = list(self.path)
-                for entry in path_added:
-                    if entry in path:
-                        path.remove(entry)
-                    path.insert(0, entry)
-                self.path = tuple(path)
+            self._apply_writes(env_changes, path_added)
+            if keep_writes and (env_changes or path_added):
+                r.written = (dict(env_changes), list(path_added))
             r.produced = None
         r.outputs = outputs
         self.publications += 1
         r.published_seq = self.publications
         self.published[r.plan.id.casefold()] = r
         if self._steps is not None:
-            assert r.outcome is not None and r.conclusion is not None
-            self._steps[r.plan.id] = _step_context(outputs, r.outcome, r.conclusion)
+            view = r.view()
+            self._steps[r.plan.id] = _step_context(
+                outputs, view.outcome, view.conclusion
+            )
+
+    def republish(self, r: _Record) -> None:
+        """R17.5: apply a published step's env and path writes once more.
+
+        Its outputs, outcome and conclusion are what they were; only the env
+        and path can have been overwritten since.
+        """
+        written = r.written
+        if written is not None:
+            self._mark_instant()
+            self._apply_writes(*written)
+
+    def _mark_instant(self) -> None:
+        clock = self.clock
+        if clock is not None:
+            now = clock()
+            if now != self.instant:
+                self.instant = now
+                self.before_instant = (self.publications, self.path)
+
+    def seen_at_slot(self, now: float) -> tuple[int, tuple[str, ...]]:
+        """R17.8: the publications and path a step getting a slot at ``now`` sees.
+
+        What was published before this instant: which of two things that
+        happen at one instant comes first is a race in the runner, and the
+        engine and the model resolve it the same way by leaving the instant
+        out.
+        """
+        if self.instant == now:
+            return self.before_instant
+        return (self.publications, self.path)
+
+    def _apply_writes(
+        self, env_changes: Mapping[str, str], path_added: list[str]
+    ) -> None:
+        if env_changes:
+            if self._env_shared:
+                self.env = dict(self.env)
+                self._env_shared = False
+            self.env.update(env_changes)
+        if path_added:
+            path = list(self.path)
+            for entry in path_added:
+                if entry in path:
+                    path.remove(entry)
+                path.insert(0, entry)
+            self.path = tuple(path)
 
     def job_env_snapshot(self) -> Mapping[str, str]:
         """The job env as it is now; later changes copy it first."""
@@ -368,6 +422,46 @@ class JobContexts:
             expand(step.working_directory),
             expand(step.shell),
         )
+
+    def reinterpolate(
+        self, r: _Record, fields: Fields, job_status: Result | None, seq: int
+    ) -> Fields:
+        """R17.8: expand ``run``, working directory and shell again, now.
+
+        GitHub's runner evaluates a step's inputs when the step runs, against
+        the live ``steps`` context; the env stays the one fixed at launch.
+        ``hashFiles()`` results are the ones of the step's turn.
+
+        Raises:
+            ExpressionError: An expression failed to evaluate.
+            HashFilesPending: A ``hashFiles()`` call not made at its turn.
+        """
+        from ..expressions import compile_template
+        from ..expressions._hashfiles import deferred_hash_files
+
+        step = r.plan.step
+        assert step is not None
+        env = fields[0]
+        status = Status(
+            job_status=job_status if job_status is not None else Result.SUCCEEDED,
+            steps=StepsView(self.published, seq),
+            env=env,
+        )
+        contexts = self.evaluation(status, env)
+
+        def expand(text: str | None) -> str | None:
+            if text is None or "${{" not in text:
+                return text
+            return compile_template(text, names=CONTEXT_NAMES).render(contexts)
+
+        with deferred_hash_files(self.hashes):
+            script = expand(step.run) if isinstance(step.run, str) else None
+            return (
+                env,
+                script,
+                expand(step.working_directory),
+                expand(step.shell),
+            )
 
     async def expand_job_env(self) -> None:
         """Expand ``${{ }}`` in the job env once, when the job starts.

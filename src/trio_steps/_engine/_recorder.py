@@ -479,6 +479,7 @@ class Recorder:
             explicitly_canceled=r.explicitly_canceled,
             timed_out=r.timed_out,
             abandoned=r.abandoned,
+            never_completed=r.never_completed,
             exit_code=r.exit_code,
             error=error,
         )

@@ -62,12 +62,15 @@ class _Rare:
         "explicitly_canceled",
         "log_file",
         "name",
+        "never_completed",
         "produced",
+        "start_error",
         "stop_reason",
         "timed_out",
         "timeout",
         "timer",
         "view_cache",
+        "written",
     )
 
     def __init__(self, record: _Record) -> None:
@@ -79,6 +82,11 @@ class _Rare:
         self.explicitly_canceled = False
         self.log_file: IO[str] | None = None
         self.name = plan.name
+        self.never_completed = False
+        # R17.8: why the step cannot start (its inputs failed to evaluate).
+        self.start_error: str | None = None
+        # What a flushed step wrote to env and path, kept for R17.5.
+        self.written: tuple[dict[str, str], list[str]] | None = None
         # What a finished step wrote, until it is published (R5).
         self.produced: tuple[dict[str, str], dict[str, str], list[str]] | None = None
         self.stop_reason: _Reason | None = None
@@ -193,6 +201,9 @@ class _Record:
     exit_code = _RareField[int | None]("exit_code", None)
     explicitly_canceled = _RareField("explicitly_canceled", False)
     log_file = _RareField[IO[str] | None]("log_file", None)
+    never_completed = _RareField("never_completed", False)
+    start_error = _RareField[str | None]("start_error", None)
+    written = _RareField[tuple[dict[str, str], list[str]] | None]("written", None)
     produced = _RareField[tuple[dict[str, str], dict[str, str], list[str]] | None](
         "produced", None
     )
@@ -251,6 +262,15 @@ class _Record:
     def view(self) -> StepView:
         """What later steps see once it is published (built on demand)."""
         view = self.view_cache
+        if view is None and self.never_completed:
+            # R17.4: the runner's flush publishes ``Outcome ?? Result ??
+            # Succeeded`` for a step that never completed.
+            view = StepView(
+                outputs=_NO_OUTPUTS,
+                outcome=Result.SUCCEEDED,
+                conclusion=Result.SUCCEEDED,
+            )
+            self.view_cache = view
         if view is None:
             assert self.outcome is not None and self.conclusion is not None
             view = StepView(

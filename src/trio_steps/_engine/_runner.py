@@ -44,6 +44,7 @@ from .._results import (
     Result,
     merge_results,
 )
+from .._semantics import Semantics, coerce_semantics, targets_matching_case
 from .._shell._execution import run_shell
 from .._shell._workspace import ShellJob
 from .._status import Status, StepsView
@@ -52,6 +53,7 @@ from ._contexts import Fields, JobContexts
 from ._python_step import run_python
 from ._recorder import _FINISHED, _STARTED, Recorder
 from ._records import _Reason, _Record, _State
+from ._semantics import variant_for
 from ._slots import Slots
 from ._timekeeper import Timekeeper, Timer, is_real_clock
 
@@ -62,6 +64,7 @@ if TYPE_CHECKING:
 
 __all__ = ["JobRunner", "run_job"]
 _SUCCESS = (None, Result.SUCCEEDED, Result.SUCCEEDED_WITH_ISSUES)
+_WAIT_KINDS = frozenset({StepKind.WAIT, StepKind.WAIT_ALL, StepKind.IMPLICIT_WAIT_ALL})
 
 
 def _describe_exception(exc: BaseException) -> str:
@@ -109,9 +112,13 @@ class JobRunner:
             in bytes per job (see :ref:`log-bounds`). When a log file cannot
             be written (a full disk), the step it belongs to gets one log line
             saying so, no more log files are written, and the job goes on.
+        semantics: Whose semantics the job runs under: this project's
+            (the default) or GitHub's runner as it is (rules §17); the
+            value's string (``"github-runner"``) is accepted too.
 
     Raises:
         JobDefinitionError: ``job`` is not a :class:`Job`.
+        ValueError: ``semantics`` names no :class:`Semantics`.
     """
 
     def __init__(
@@ -120,10 +127,14 @@ class JobRunner:
         *,
         on_event: Callable[[Event], object] | None = None,
         log_dir: str | os.PathLike[str] | None = None,
+        semantics: Semantics | str = Semantics.TRIO_STEPS,
     ) -> None:
         if not isinstance(job, Job):
             raise JobDefinitionError(f"JobRunner needs a Job, not {type(job).__name__}")
         self.job = job
+        #: The semantics the job runs under (rules §17).
+        self.semantics = coerce_semantics(semantics)
+        self._variant = variant_for(self.semantics)
         # Times and publication numbers of the records (see _Moment).
         self._moments = array.array("d", [math.nan]) * (3 * len(job.plan))
         self._published_seqs = array.array("q", bytes(8 * len(job.plan)))
@@ -199,6 +210,8 @@ class JobRunner:
         clock = trio.lowlevel.current_clock()
         self._now = self._recorder.now = clock.current_time
         self._canonical = not is_real_clock(clock)
+        if not self._variant.frozen_at_launch:
+            self._contexts.clock = self._now  # R17.8
         try:
             await self._contexts.expand_job_env()
         except BaseException:
@@ -266,16 +279,15 @@ class JobRunner:
                 async with trio.open_nursery() as nursery:
                     self._nursery = nursery
                     nursery.start_soon(self._run_timekeeper)
-                    self._emit(
-                        EventKind.JOB_STARTED,
-                        None,
-                        (
-                            ("name", self._job_name()),
-                            ("max_background", self.job.max_background),
-                            ("interrupt_grace", self.job.interrupt_grace),
-                            ("terminate_grace", self.job.terminate_grace),
-                        ),
+                    started: _Data = (
+                        ("name", self._job_name()),
+                        ("max_background", self.job.max_background),
+                        ("interrupt_grace", self.job.interrupt_grace),
+                        ("terminate_grace", self.job.terminate_grace),
                     )
+                    if self._variant.github:  # a trace says which (R17.1)
+                        started += (("semantics", self.semantics.value),)
+                    self._emit(EventKind.JOB_STARTED, None, started)
                     if self.job.timeout is not None:
                         self._job_timer = self._timekeeper.at(
                             self._now() + self.job.timeout,
@@ -511,7 +523,10 @@ class JobRunner:
                 r.scope = scope
                 if r.stop_reason is not None:
                     scope.cancel()
+                start_error = r.start_error
                 # Each executor gets what it needs besides the StepRun.
+                if start_error is not None:
+                    raise StepFailed(start_error)  # R17.8
                 if isinstance(step.run, str):
                     await run_shell(run, self._shell_job())
                 else:
@@ -608,6 +623,12 @@ class JobRunner:
         self._recorder.step_done(r)
         rare = r.rare  # None for most steps: nothing rare to report
         coe = r.plan.continue_on_error if rare is None else rare.coe
+        if (
+            coe
+            and not self._variant.waits_honour_continue_on_error
+            and r.plan.kind in _WAIT_KINDS
+        ):
+            coe = False  # R17.3: the runner's control steps never continue
         r.conclusion = Result.SUCCEEDED if outcome is Result.FAILED and coe else outcome
         r.finished_at = self._now()
         data = _FINISHED[outcome, r.conclusion]
@@ -644,8 +665,24 @@ class JobRunner:
             r.plan.id,
             _FINISHED[Result.SKIPPED, Result.SKIPPED],
         )
-        if r.plan.kind == StepKind.RUN:
-            self._contexts.publish(r)
+        if r.plan.kind == StepKind.RUN and (
+            self._variant.publish_skipped_background or not r.plan.background
+        ):
+            self._contexts.publish(r)  # R4.2; never for GitHub's runner (R17.6)
+        if r.done is not None:
+            r.done.set()
+            r.done = None  # its waiters hold it; later ones get a set one
+
+    def _never_completed(self, r: _Record) -> None:
+        """R17.4: the runner never completes ``r``: no outcome, no end."""
+        r.state = _State.DONE
+        r.never_completed = True
+        if r in self._active:
+            del self._active[r]
+        self._recorder.log(
+            r,
+            "GitHub's runner never completes this step: it was cancelled in the queue",
+        )
         if r.done is not None:
             r.done.set()
             r.done = None  # its waiters hold it; later ones get a set one
@@ -662,7 +699,8 @@ class JobRunner:
         self._emit(
             EventKind.STEP_FINISHED, r.plan.id, _FINISHED[Result.FAILED, Result.FAILED]
         )
-        self._contexts.publish(r)
+        if self._variant.publish_skipped_background or not r.plan.background:
+            self._contexts.publish(r)  # never for GitHub's runner (R17.6)
         self._merge_job(Result.FAILED)
         if r.done is not None:
             r.done.set()
@@ -677,8 +715,25 @@ class JobRunner:
         r.flushed = True
         if by is not None:
             r.completed_by = by
-        self._contexts.publish(r)
+        self._contexts.publish(r, keep_writes=not self._variant.flush_once)
         self._emit(EventKind.STEP_FLUSHED, r.plan.id, data)
+
+    def _complete(self, targets: Iterable[_Record], by: str) -> None:
+        """Flush the launched targets a control step completes (R4.4-R4.6).
+
+        GitHub's runner flushes every one again, completed before or not
+        (R17.5); the first control step stays their ``completed_by``.
+        """
+        data: _Data = (("by", by),)
+        for t in targets:
+            if not t.launched:
+                continue
+            if not t.flushed:
+                self._flush(t, by, data)
+            elif not self._variant.flush_once:
+                if t.completed_by is None:
+                    t.completed_by = by
+                self._contexts.republish(t)
 
     # -------------------------------------------------- background steps
 
@@ -689,11 +744,39 @@ class JobRunner:
         self._launched.append(r)
         self._active[r] = None
         self._emit(EventKind.STEP_LAUNCHED, r.plan.id)
+        if self._job_cancelled and not self._variant.launch_after_cancel_runs:
+            # R17.4: created with a cancelled token, it never gets a slot.
+            self._never_completed(r)
+            return
         self._slots.launch(r)
 
     def _start_background(self, r: _Record) -> None:
+        if not self._variant.frozen_at_launch and self._now() != r.queued_at:
+            self._read_at_slot(r)  # R17.8
         self._begin(r)
         self._nursery_start(r)
+
+    def _read_at_slot(self, r: _Record) -> None:
+        """R17.8: GitHub's runner reads ``steps`` and the path, and expands
+        ``run:``, when the step gets its slot; its env was fixed at launch.
+
+        What was published at this very instant is left out (a race in the
+        runner; see :meth:`JobContexts.seen_at_slot`).
+        """
+        assert r.frozen is not None
+        job_env, _, _, fields = r.frozen
+        contexts = self._contexts
+        seq, path = contexts.seen_at_slot(self._now())
+        if fields is not None:
+            from ..expressions._hashfiles import HashFilesPending
+
+            try:
+                fields = contexts.reinterpolate(r, fields, self._result, seq)
+            except HashFilesPending:
+                pass  # files, not steps: the launch's expansion stands
+            except Exception as exc:  # R3.6, at the runner's moment
+                r.start_error = f"Interpolation failed: {_describe_exception(exc)}"
+        r.frozen = (job_env, seq, path, fields)
 
     # ------------------------------------------------------- stopping (R6)
 
@@ -705,7 +788,10 @@ class JobRunner:
         self._emit(EventKind.CANCEL_REQUESTED, r.plan.id, (("reason", reason.value),))
         if r.state is _State.QUEUED:
             # Removed from the queue: the slot loop skips it.
-            self._finish_stopped(r)
+            if self._variant.queued_stop_completes:
+                self._finish_stopped(r)
+            else:
+                self._never_completed(r)  # R17.4
             return
         if r.state is not _State.RUNNING:  # pragma: no cover - defensive
             return
@@ -775,7 +861,18 @@ class JobRunner:
         self._begin(r)
 
     def _targets(self, r: _Record) -> list[_Record]:
-        return [self._by_id[t.casefold()] for t in r.plan.targets]
+        targets = r.plan.targets
+        if not self._variant.ids_ignore_case:
+            matching = targets_matching_case(r.plan)
+            if matching != targets:  # R17.9: unknown to GitHub's runner
+                unknown = [w for w in r.plan.written if w not in matching]
+                self._recorder.log(
+                    r,
+                    "Unknown to GitHub's runner (ids compare with case): "
+                    + ", ".join(unknown),
+                )
+            targets = matching
+        return [self._by_id[t.casefold()] for t in targets]
 
     async def _wait_for(self, targets: Iterable[_Record]) -> None:
         for t in targets:
@@ -795,23 +892,37 @@ class JobRunner:
             self._recorder.log(r, "Nothing left to wait for")
         await self._wait_for(targets)
         outcome: Result | None = None
+        ignores_cancelled = self._variant.wait_ignores_cancelled
         for t in targets:
-            if not t.launched:
-                continue
-            if t.explicitly_canceled and t.conclusion is Result.CANCELED:
-                continue
+            if not t.launched or t.never_completed:
+                continue  # R4.4; R17.4: nothing to merge
+            if (
+                ignores_cancelled
+                and t.explicitly_canceled
+                and t.conclusion is Result.CANCELED
+            ):
+                continue  # R4.4 (GitHub's runner merges it, R17.3)
             assert t.conclusion is not None
             outcome = merge_results(outcome, t.conclusion)
-        by: _Data = (("by", r.plan.id),)
-        for t in targets:
-            if t.launched and t.completed_by is None:
-                self._flush(t, r.plan.id, by)
-        for t in targets:
-            assert t.conclusion is not None
-            self._recorder.log(r, f"{t.name}: {t.conclusion.github}")
+        self._complete(targets, r.plan.id)
+        self._log_conclusions(r, targets)
         self._finish(r, outcome if outcome is not None else Result.SUCCEEDED)
+        self._publish_control(r)
         if r.conclusion is Result.FAILED:
             self._merge_job(Result.FAILED)
+
+    def _log_conclusions(self, r: _Record, targets: Iterable[_Record]) -> None:
+        for t in targets:
+            if t.never_completed:
+                self._recorder.log(r, f"{t.name}: never completed")
+                continue
+            assert t.conclusion is not None
+            self._recorder.log(r, f"{t.name}: {t.conclusion.github}")
+
+    def _publish_control(self, r: _Record) -> None:
+        """R17.2: a control step with a declared id is in ``steps``."""
+        if not r.plan.id.startswith("__"):
+            self._contexts.publish(r)
 
     async def _cancel_step(self, r: _Record) -> None:
         """R4.6: mark, stop, wait, flush; always SUCCEEDED."""
@@ -824,24 +935,37 @@ class JobRunner:
         # applied after the instant settles — in registration order with the
         # other decisions due now — so a target ending now ends on its own.
         applied = trio.Event()
+        dropped: list[_Record] = []  # R17.4: stopped in the queue, never ends
 
         def stop_targets() -> None:
             for t in targets:
                 if t.launched:
+                    queued = t.state is _State.QUEUED
                     self._stop(t, _Reason.CANCEL)
+                    if queued and t.never_completed:
+                        dropped.append(t)
             applied.set()
 
         self._timekeeper.at(self._now(), stop_targets)
         await applied.wait()
         await self._wait_for(targets)
-        by: _Data = (("by", r.plan.id),)
-        for t in targets:
-            if t.launched and t.completed_by is None:
-                self._flush(t, r.plan.id, by)
-        for t in targets:
-            assert t.conclusion is not None
-            self._recorder.log(r, f"{t.name}: {t.conclusion.github}")
+        if dropped:
+            # R17.4: awaiting a task cancelled in the queue throws in the
+            # runner's cancel step: it ends CANCELED and completes nothing.
+            self._log_conclusions(r, targets)
+            self._finish(
+                r,
+                Result.CANCELED,
+                error="The cancel step was cancelled: "
+                + ", ".join(t.name for t in dropped)
+                + " never got a slot",
+            )
+            self._publish_control(r)
+            return
+        self._complete(targets, r.plan.id)
+        self._log_conclusions(r, targets)
         self._finish(r, Result.SUCCEEDED)
+        self._publish_control(r)
 
     async def _end_of_main(self) -> None:
         """R4.7: wait for what is left, flush it, merge per R2.4.3."""
@@ -850,6 +974,28 @@ class JobRunner:
         by: _Data = (("by", None),)
         for t in remaining:
             self._flush(t, None, by)
+        if not self._variant.end_merges_unwaited_only:
+            self._merge_every_background_result()
+        else:
+            self._merge_unwaited_results()
+        if self._job_timer is not None:  # post steps are not limited by it
+            self._job_timer.cancel()
+
+    def _merge_every_background_result(self) -> None:
+        """R17.7: the runner's safety net merges every background result."""
+        merged: Result | None = None
+        for t in self._launched:
+            if t.never_completed:
+                continue  # R17.4: no result to merge
+            if t.explicitly_canceled and t.conclusion is Result.CANCELED:
+                continue
+            assert t.conclusion is not None
+            merged = merge_results(merged, t.conclusion)
+        if merged is not None and merged is not Result.SUCCEEDED:
+            self._merge_job(merged)
+
+    def _merge_unwaited_results(self) -> None:
+        """R2.4.3: what no wait completed merges into the job result."""
         for t in self._launched:
             completed = t.completed_by
             if (
@@ -861,8 +1007,6 @@ class JobRunner:
                 continue
             assert t.conclusion is not None
             self._merge_job(t.conclusion)
-        if self._job_timer is not None:  # post steps are not limited by it
-            self._job_timer.cancel()
 
 
 async def run_job(
@@ -870,6 +1014,7 @@ async def run_job(
     *,
     on_event: Callable[[Event], object] | None = None,
     log_dir: str | os.PathLike[str] | None = None,
+    semantics: Semantics | str = Semantics.TRIO_STEPS,
 ) -> JobReport:
     """Run ``job`` and return its report: ``JobRunner(job, **kw).run()``.
 
@@ -877,11 +1022,14 @@ async def run_job(
         job: The job to run.
         on_event: See :class:`JobRunner`.
         log_dir: See :class:`JobRunner`.
+        semantics: See :class:`JobRunner` (rules §17).
 
     Returns:
         The final :class:`JobReport`.
     """
-    return await JobRunner(job, on_event=on_event, log_dir=log_dir).run()
+    return await JobRunner(
+        job, on_event=on_event, log_dir=log_dir, semantics=semantics
+    ).run()
 
 
 public(JobRunner, run_job)

@@ -25,6 +25,7 @@ from .._errors import JobDefinitionError
 from .._face import public
 from .._matrix import MatrixError, combination_label, expand_matrix
 from .._results import CaseInsensitiveMapping, Result
+from .._semantics import Semantics, coerce_semantics
 from .._workflows import (
     JOB_IF_NAMES,
     JOB_MATRIX_NAMES,
@@ -89,10 +90,13 @@ class WorkflowRunner:
             raised from :meth:`run`, in an :class:`ExceptionGroup`.
         log_dir: A directory that receives one sub-directory of step logs
             per job (named after its key).
+        semantics: The semantics every job runs under (see
+            :class:`JobRunner`, rules §17).
 
     Raises:
         JobDefinitionError: ``workflow`` is not a :class:`Workflow`, or
             ``max_jobs`` is not an integer >= 1.
+        ValueError: ``semantics`` names no :class:`Semantics`.
     """
 
     def __init__(
@@ -103,6 +107,7 @@ class WorkflowRunner:
         on_event: Callable[[str, Event], object] | None = None,
         on_job: Callable[[WorkflowJobReport], object] | None = None,
         log_dir: str | os.PathLike[str] | None = None,
+        semantics: Semantics | str = Semantics.TRIO_STEPS,
     ) -> None:
         if not isinstance(workflow, Workflow):
             raise JobDefinitionError(
@@ -116,6 +121,8 @@ class WorkflowRunner:
             )
         self.workflow = workflow
         self.max_jobs = max_jobs
+        #: The semantics every job runs under (rules §17).
+        self.semantics = coerce_semantics(semantics)
         self._on_event = on_event
         self._on_job = on_job
         self._log_dir = log_dir
@@ -510,6 +517,7 @@ class WorkflowRunner:
             job,
             on_event=None if on_event is None else lambda event: on_event(key, event),
             log_dir=log_dir,
+            semantics=self.semantics,
         )
         unit.runner = runner
         if unit.cancel_reason is not None:
@@ -660,6 +668,7 @@ async def run_workflow(
     on_event: Callable[[str, Event], object] | None = None,
     on_job: Callable[[WorkflowJobReport], object] | None = None,
     log_dir: str | os.PathLike[str] | None = None,
+    semantics: Semantics | str = Semantics.TRIO_STEPS,
 ) -> WorkflowReport:
     """Run every job of ``workflow``: ``WorkflowRunner(workflow, **kw).run()``.
 
@@ -669,12 +678,18 @@ async def run_workflow(
         on_event: See :class:`WorkflowRunner`.
         on_job: See :class:`WorkflowRunner`.
         log_dir: See :class:`WorkflowRunner`.
+        semantics: See :class:`WorkflowRunner`.
 
     Returns:
         The final :class:`WorkflowReport`.
     """
     return await WorkflowRunner(
-        workflow, max_jobs=max_jobs, on_event=on_event, on_job=on_job, log_dir=log_dir
+        workflow,
+        max_jobs=max_jobs,
+        on_event=on_event,
+        on_job=on_job,
+        log_dir=log_dir,
+        semantics=semantics,
     ).run()
 
 

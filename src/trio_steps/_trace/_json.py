@@ -94,6 +94,8 @@ def step_to_json(step: StepReport) -> dict[str, object]:
     encoded: dict[str, object] = {}
     for field in attrs.fields(StepReport):
         value = getattr(step, field.name)
+        if field.name == "never_completed" and not value:
+            continue  # only GITHUB_RUNNER sets it (R17.4): older traces match
         if isinstance(value, Result):
             value = value.name
         elif isinstance(value, Mapping):
@@ -342,7 +344,13 @@ def _step_field(name: str, value: object) -> object:
         return _str_list(value, what)
     if name in ("queued_at", "started_at", "finished_at"):
         return _opt_number(value, what)
-    if name in ("background", "explicitly_canceled", "timed_out", "abandoned"):
+    if name in (
+        "background",
+        "explicitly_canceled",
+        "timed_out",
+        "abandoned",
+        "never_completed",
+    ):
         _expect(value, bool, what)
         return value
     if name == "exit_code":

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._compare import SemanticsDifference as SemanticsDifference
+from ._compare import compare_semantics as compare_semantics
 from ._explore import Exploration as Exploration
 from ._explore import Limit as Limit
 from ._explore import explore as explore
@@ -46,11 +48,13 @@ __all__ = [
     "RaisingCondition",
     "Script",
     "ScriptedStep",
+    "SemanticsDifference",
     "Sweep",
     "Write",
     "check_against_model",
     "check_deterministic",
     "check_invariants",
+    "compare_semantics",
     "diff_reports",
     "explore",
     "invalid_jobs",

@@ -28,6 +28,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--max-background", type=int, default=None, help="fix max_background"
     )
     run.add_argument("--max-steps", type=int, default=8, help="most main steps per job")
+    run.add_argument(
+        "--semantics",
+        choices=("trio-steps", "github-runner"),
+        default="trio-steps",
+        help="the semantics engine and model run under (default: trio-steps)",
+    )
     args = parser.parse_args(argv)
 
     from ._fuzz import describe, fuzz
@@ -37,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed_value=args.seed,
         max_background=args.max_background,
         max_steps=args.max_steps,
+        semantics=args.semantics,
     )
     print(describe(result))
     return 0 if result.job is None else 1

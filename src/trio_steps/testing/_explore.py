@@ -33,6 +33,7 @@ import attrs
 from .._errors import JobDefinitionError
 from .._job import Job
 from .._results import JobReport, Result
+from .._semantics import Semantics, coerce_semantics
 from .._steps import Parallel, Step
 from ._model import JobNeverEnds, _Decision, _scripts_of, _Simulation, _Step, simulate
 from ._scripted import OBSERVATION_OUTPUT, Script, Write
@@ -138,8 +139,9 @@ class Exploration:
         One row per outcome, one column per step, then the job result. A
         cell is the step's conclusion (``failed->succeeded`` when
         ``continue-on-error`` changed it), with ``[x]`` explicitly
-        cancelled, ``[t]`` timed out, ``[a]`` abandoned. A last line says
-        how much was explored and whether it was covered.
+        cancelled, ``[t]`` timed out, ``[a]`` abandoned, ``[n]`` never
+        completed (GitHub's runner, rules §17). A last line says how much
+        was explored and whether it was covered.
         """
         return outcome_table(self)
 
@@ -148,8 +150,9 @@ def outcome_key(report: JobReport) -> Hashable:
     """What makes two outcomes of one job the same (R18.2).
 
     The job result, the final env and path, and per step its outcome,
-    conclusion, ``completed_by``, flags, outputs, and whether it was
-    launched and whether it started; times are left out.
+    conclusion, ``completed_by``, flags (never completed included, rules
+    §17), outputs, and whether it was launched and whether it started;
+    times are left out.
 
     Args:
         report: A report of the job.
@@ -166,6 +169,7 @@ def outcome_key(report: JobReport) -> Hashable:
             s.explicitly_canceled,
             s.timed_out,
             s.abandoned,
+            s.never_completed,
             s.queued_at is not None,
             s.started_at is not None,
             tuple(sorted(s.outputs.items())),
@@ -236,8 +240,8 @@ class _Run(_Simulation):
     strictly before it (R18.1).
     """
 
-    def __init__(self, job: Job, chooser: _Chooser, **options: object) -> None:
-        super().__init__(job, **options)
+    def __init__(self, job: Job, chooser: _Chooser, semantics: Semantics) -> None:
+        super().__init__(job, semantics)
         self.chooser = chooser
         self.mark = 0  # decisions applied so far
         self.instant_mark = 0  # ... when the clock last moved
@@ -578,7 +582,7 @@ def _next_path(path: list[list[int]]) -> bool:
 def explore(
     job: Job,
     *,
-    semantics: object = None,
+    semantics: Semantics | str = Semantics.TRIO_STEPS,
     limit: Limit | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Exploration:
@@ -593,8 +597,9 @@ def explore(
     Args:
         job: A job whose run steps are all
             :func:`~trio_steps.testing.ScriptedStep` steps.
-        semantics: Passed to the reference model; ``None`` for this
-            project's semantics.
+        semantics: The semantics the reference model follows: this
+            project's (the default) or GitHub's runner (rules §17), or its
+            name.
         limit: Bounds on the search (default: :class:`Limit`'s defaults).
         clock: Where wall time is read (for ``limit.seconds``).
 
@@ -604,6 +609,7 @@ def explore(
     Raises:
         JobDefinitionError: A run step is not scripted, or its condition is
             an expression string.
+        ValueError: ``semantics`` names no semantics.
         AssertionError: A schedule's replay disagrees with the run that
             found it (a bug of the explorer).
     """
@@ -611,7 +617,7 @@ def explore(
         raise JobDefinitionError(f"explore() needs a Job, not {type(job).__name__}")
     _scripts_of(job)
     limit = Limit() if limit is None else limit
-    options: dict[str, object] = {} if semantics is None else {"semantics": semantics}
+    semantics = coerce_semantics(semantics)
     started = clock()
     seen: set[Hashable] = set()
     path: list[list[int]] = []
@@ -626,7 +632,7 @@ def explore(
             break
         if limit.seconds is not None and clock() - started >= limit.seconds:
             break
-        run = _Run(job, _Chooser(path, seen), **options)
+        run = _Run(job, _Chooser(path, seen), semantics)
         try:
             report = run.run()
         except _Pruned:
@@ -638,7 +644,7 @@ def explore(
             key = outcome_key(report)
             if key not in found:
                 schedule = run.schedule()
-                replayed = simulate(schedule, **options)
+                replayed = simulate(schedule, semantics=semantics)
                 if outcome_key(replayed) != key:
                     raise AssertionError(
                         "explore: a schedule's replay gives another outcome"
@@ -670,6 +676,7 @@ def _cell(report: JobReport, id: str) -> str:
             ("x", step.explicitly_canceled),
             ("t", step.timed_out),
             ("a", step.abandoned),
+            ("n", step.never_completed),
         )
         if on
     ]
@@ -683,8 +690,8 @@ def outcome_table(exploration: Exploration) -> str:
 
     A cell is the step's conclusion (``failed->succeeded`` when
     ``continue-on-error`` changed it), with ``[x]`` explicitly cancelled,
-    ``[t]`` timed out, ``[a]`` abandoned. A last line says how much was
-    explored.
+    ``[t]`` timed out, ``[a]`` abandoned, ``[n]`` never completed. A last
+    line says how much was explored.
 
     Args:
         exploration: What :func:`explore` returned.

@@ -10,6 +10,7 @@ import attrs
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
 from .._job import Job
+from .._semantics import Semantics
 from ._invariants import check_against_model
 from ._python import job_to_python
 from ._strategies import jobs
@@ -47,6 +48,7 @@ def fuzz(
     max_steps: int = 8,
     progress: TextIO | None = sys.stderr,
     every: float = 5.0,
+    semantics: Semantics | str = Semantics.TRIO_STEPS,
 ) -> FuzzResult:
     """Compare the engine with the model on ``examples`` generated jobs.
 
@@ -62,6 +64,7 @@ def fuzz(
         max_steps: Most main entries per job.
         progress: Where to write progress lines (``None``: nowhere).
         every: Seconds between progress lines.
+        semantics: The semantics engine and model both run under (§17).
 
     Returns:
         The number of runs, the time taken, and the minimal failing job.
@@ -92,7 +95,10 @@ def fuzz(
             shown = now
             rate = runs / (now - start)
             print(f"{runs} runs, {rate:.0f} jobs/s", file=progress, flush=True)
-        check_against_model(job)
+        if semantics == Semantics.TRIO_STEPS or semantics == "trio-steps":
+            check_against_model(job)
+        else:
+            check_against_model(job, semantics=semantics)
 
     try:
         check()

@@ -6,7 +6,6 @@ the invariant (``I3``) and names the step it is about.
 
 from __future__ import annotations
 
-import math
 from typing import Final
 
 import attrs
@@ -15,8 +14,20 @@ import trio.testing
 
 from .._engine._runner import run_job
 from .._job import Job, PlannedStep
-from .._results import JobReport, Result, StepReport, merge_results
-from .._steps import CONTROL_KINDS, Cancel, Parallel, Step, StepKind, Wait, WaitAll
+from .._results import JobReport, Result, merge_results
+from .._semantics import Semantics, coerce_semantics
+from .._steps import CONTROL_KINDS, StepKind
+from ._common_checks import (
+    _background,
+    _check_i2,
+    _check_i3,
+    _check_i7,
+    _check_i9,
+    _condition_raised,
+    _fail,
+    _seen_ids,
+    _step,
+)
 from ._scripted import OBSERVATION_OUTPUT
 
 __all__ = [
@@ -40,21 +51,11 @@ COMPARED_FIELDS: Final = (
     "explicitly_canceled",
     "timed_out",
     "abandoned",
+    "never_completed",
     "outputs",
 )
 
 _TERMINAL: Final = frozenset(Result)
-
-
-def _fail(invariant: str, step: str | None, message: str) -> None:
-    where = f" step {step!r}" if step is not None else ""
-    raise AssertionError(f"{invariant}{where}: {message}")
-
-
-def _step(report: JobReport, planned: PlannedStep) -> StepReport:
-    if planned.id not in report.steps:
-        _fail("I1", planned.id, "is missing from the report")
-    return report.steps[planned.id]
 
 
 def _check_i1(job: Job, report: JobReport) -> None:
@@ -87,60 +88,6 @@ def _check_i1(job: Job, report: JobReport) -> None:
     for id, count in finished.items():
         if count > 1:
             _fail("I1", id, f"finished {count} times")
-
-
-def _condition_raised(planned: PlannedStep, step: StepReport) -> bool:
-    """R3.4: FAILED without running; continue-on-error does not apply."""
-    return (
-        planned.kind == StepKind.RUN
-        and step.outcome is Result.FAILED
-        and step.started_at is None
-        and step.queued_at is None
-    )
-
-
-def _background(job: Job, report: JobReport) -> list[tuple[PlannedStep, StepReport]]:
-    return [
-        (p, report.steps[p.id])
-        for p in job.plan
-        if p.kind == StepKind.RUN and p.background
-    ]
-
-
-def _check_i2(job: Job, report: JobReport) -> None:
-    """I2: at no instant more than max_background background steps run."""
-    edges: list[tuple[float, int, str]] = []
-    for planned, step in _background(job, report):
-        if step.started_at is None:
-            continue
-        end = step.finished_at if step.finished_at is not None else math.inf
-        if end > step.started_at:
-            edges.append((step.started_at, 1, planned.id))
-            edges.append((end, -1, planned.id))
-    running = 0
-    for _, delta, id in sorted(edges, key=lambda e: (e[0], e[1])):
-        running += delta
-        if running > job.max_background:
-            _fail(
-                "I2",
-                id,
-                f"{running} background steps run at once (max {job.max_background})",
-            )
-
-
-def _check_i3(job: Job, report: JobReport) -> None:
-    """I3: background steps start in launch order."""
-    last: tuple[float, str] | None = None
-    for planned, step in _background(job, report):
-        if step.started_at is None:
-            continue
-        if last is not None and step.started_at < last[0]:
-            _fail(
-                "I3",
-                planned.id,
-                f"started at {step.started_at} before {last[1]!r} launched earlier started at {last[0]}",
-            )
-        last = (step.started_at, planned.id)
 
 
 def _control_outcome(job: Job, report: JobReport, planned: PlannedStep) -> Result:
@@ -254,11 +201,6 @@ def _visible_ids(job: Job, report: JobReport, viewer: PlannedStep) -> set[str]:
     return visible
 
 
-def _seen_ids(text: str) -> set[str]:
-    steps = text.split(";", 1)[0].removeprefix("steps=")
-    return {item.split(":", 1)[0] for item in steps.split(" ") if item}
-
-
 def _check_i6(job: Job, report: JobReport) -> None:
     """I6: a step sees another's outputs iff they were published before."""
     run_ids = {p.id for p in job.plan if p.kind == StepKind.RUN}
@@ -274,32 +216,6 @@ def _check_i6(job: Job, report: JobReport) -> None:
                 planned.id,
                 f"saw {sorted(actual)}, R4.1/R5 publish {sorted(expected)}",
             )
-
-
-def _check_i7(job: Job, report: JobReport) -> None:
-    """I7: every launched background step is flushed exactly once, before post steps."""
-    post_start = min(
-        (report.steps[p.id].started_at or math.inf for p in job.plan if p.post),
-        default=math.inf,
-    )
-    flushes: dict[str, list[float]] = {}
-    for event in report.events:
-        if event.kind == "step-flushed" and event.step_id is not None:
-            flushes.setdefault(event.step_id.casefold(), []).append(event.time)
-    for planned, step in _background(job, report):
-        launched = step.queued_at is not None
-        if report.events:
-            times = flushes.get(planned.id.casefold(), [])
-            if len(times) != (1 if launched else 0):
-                _fail("I7", planned.id, f"flushed {len(times)} times")
-            if times and times[0] > post_start:
-                _fail("I7", planned.id, "flushed after the first post step started")
-        if launched and step.completed_by is not None:
-            by = report.steps[step.completed_by]
-            if by.finished_at is None or by.finished_at > post_start:
-                _fail("I7", planned.id, "completed after the first post step started")
-        if not launched and step.completed_by is not None:
-            _fail("I7", planned.id, "never launched but completed")
 
 
 def _check_i8(job: Job, report: JobReport) -> None:
@@ -318,38 +234,12 @@ def _check_i8(job: Job, report: JobReport) -> None:
                         )
 
 
-def implicit_wait_all_expected(job: Job) -> bool:
-    """R4.7 recomputed from the declared steps (not from the plan)."""
-    named: set[str] = set()
-    before_wait_all: set[str] = set()
-    background: list[str] = []
-    for entry in job.steps:
-        if isinstance(entry, Step) and entry.background:
-            background.append((entry.id or "").casefold())
-        elif isinstance(entry, Parallel):
-            return_ids = [m.id for m in entry.steps]
-            named.update(("" if i is None else i).casefold() for i in return_ids)
-            background.extend(("" if i is None else i).casefold() for i in return_ids)
-        elif isinstance(entry, Wait | Cancel):
-            named.update(t.casefold() for t in entry.ids)
-        elif isinstance(entry, WaitAll):
-            before_wait_all.update(background)
-    return any(b not in named and b not in before_wait_all for b in background)
-
-
-def _check_i9(job: Job, report: JobReport) -> None:
-    """I9: __implicit_wait_all is reported iff R4.7 says so."""
-    expected = implicit_wait_all_expected(job)
-    if ("__implicit_wait_all" in report.steps) is not expected:
-        _fail(
-            "I9",
-            "__implicit_wait_all",
-            f"reported: {not expected}, R4.7 says {expected}",
-        )
-
-
 def check_invariants(
-    job: Job, report: JobReport, *, job_cancelled: bool | None = None
+    job: Job,
+    report: JobReport,
+    *,
+    job_cancelled: bool | None = None,
+    semantics: Semantics | str = Semantics.TRIO_STEPS,
 ) -> None:
     """Assert rules §10's invariants I1–I4 and I6–I9 on one report.
 
@@ -364,11 +254,23 @@ def check_invariants(
             :func:`trio_steps.testing.simulate`).
         job_cancelled: Whether the job was cancelled (R6.1); ``None`` reads
             it from the events, or accepts either when there are none.
+        semantics: The semantics the report was made under. Under
+            ``GITHUB_RUNNER`` the invariants GitHub's runner keeps are
+            checked, some of them in its own terms (rules §17; see
+            ``testing/_github_invariants.py``).
 
     Raises:
         AssertionError: An invariant does not hold; the message starts with
             its name (``I3``) and names the step.
+        ValueError: ``semantics`` names no semantics.
     """
+    if coerce_semantics(semantics) is Semantics.GITHUB_RUNNER:
+        from ._github_invariants import check_github_invariants
+
+        if job_cancelled is None:
+            job_cancelled = _job_cancelled(report)
+        check_github_invariants(job, report, job_cancelled=job_cancelled)
+        return
     _check_i1(job, report)
     _check_i2(job, report)
     _check_i3(job, report)
@@ -392,11 +294,14 @@ class EngineRun:
     returned_at: float
 
 
-def run_on_mock_clock(job: Job) -> EngineRun:
+def run_on_mock_clock(
+    job: Job, *, semantics: Semantics | str = Semantics.TRIO_STEPS
+) -> EngineRun:
     """Run ``job`` in a fresh :func:`trio.run` on an autojump clock, checking I5.
 
     Args:
         job: The job.
+        semantics: The semantics to run it under (rules §17).
 
     Returns:
         The report and the clock when the run returned.
@@ -407,7 +312,7 @@ def run_on_mock_clock(job: Job) -> EngineRun:
 
     async def main() -> EngineRun:
         before = trio.lowlevel.current_statistics().tasks_living
-        report = await run_job(job)
+        report = await run_job(job, semantics=semantics)
         after = trio.lowlevel.current_statistics().tasks_living
         if after != before:
             _fail(
@@ -429,7 +334,9 @@ def _comparable(report: JobReport) -> tuple[object, ...]:
     return (report.result, steps, dict(report.env), report.path, events)
 
 
-def check_deterministic(job: Job) -> JobReport:
+def check_deterministic(
+    job: Job, *, semantics: Semantics | str = Semantics.TRIO_STEPS
+) -> JobReport:
     """I10: run ``job`` twice on a MockClock; assert the same report.
 
     Events are compared without their wall-clock times, in order: the
@@ -437,6 +344,7 @@ def check_deterministic(job: Job) -> JobReport:
 
     Args:
         job: The job.
+        semantics: The semantics to run it under (rules §17).
 
     Returns:
         The first report.
@@ -444,8 +352,8 @@ def check_deterministic(job: Job) -> JobReport:
     Raises:
         AssertionError: The two runs differ.
     """
-    first = run_on_mock_clock(job).report
-    second = run_on_mock_clock(job).report
+    first = run_on_mock_clock(job, semantics=semantics).report
+    second = run_on_mock_clock(job, semantics=semantics).report
     if _comparable(first) != _comparable(second):
         _fail("I10", None, "two runs of the same job gave different reports")
     return first
@@ -492,11 +400,15 @@ def diff_reports(expected: JobReport, actual: JobReport) -> list[str]:
     return problems
 
 
-def check_against_model(job: Job) -> JobReport:
+def check_against_model(
+    job: Job, *, semantics: Semantics | str = Semantics.TRIO_STEPS
+) -> JobReport:
     """Run ``job`` on the engine and assert it matches the model and I1–I9.
 
     Args:
         job: A job of scripted steps.
+        semantics: The semantics both run it under (rules §17); the
+            invariants are checked as that semantics keeps them.
 
     Returns:
         The engine's report.
@@ -507,8 +419,8 @@ def check_against_model(job: Job) -> JobReport:
     """
     from ._model import simulate
 
-    expected = simulate(job)
-    run = run_on_mock_clock(job)
+    expected = simulate(job, semantics=semantics)
+    run = run_on_mock_clock(job, semantics=semantics)
     problems = diff_reports(expected, run.report)
     if problems:
         from ._python import job_to_python
@@ -520,8 +432,13 @@ def check_against_model(job: Job) -> JobReport:
         raise AssertionError(
             "engine and model disagree:\n  " + "\n  ".join(problems) + "\n" + code
         )
-    check_invariants(job, run.report)
-    check_invariants(job, expected, job_cancelled=_job_cancelled(run.report))
+    check_invariants(job, run.report, semantics=semantics)
+    check_invariants(
+        job,
+        expected,
+        job_cancelled=_job_cancelled(run.report),
+        semantics=semantics,
+    )
     return run.report
 
 

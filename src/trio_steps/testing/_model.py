@@ -32,6 +32,7 @@ from .._results import (
     StepReport,
     merge_results,
 )
+from .._semantics import Semantics, coerce_semantics, targets_matching_case
 from .._status import Status, StepView, always, success
 from .._steps import StepKind
 from ._scripted import OBSERVATION_OUTPUT, Script, observation
@@ -77,6 +78,10 @@ class _Step:
     # The first stop request (timing.rst "Stopping"): its reason and instant.
     stop_reason: str | None = None
     stopped_at: float | None = None
+    # R17.4 (GITHUB_RUNNER): stopped in the queue, it never completes.
+    never_completed: bool = False
+    # The env it got at launch (R17.8 reads steps and path at its start).
+    launch_env: dict[str, str] | None = None
     # What it sees (frozen at its turn or launch, R4.2) and what it wrote.
     seen: str = ""
     outputs: dict[str, str] = attrs.Factory(dict)
@@ -91,6 +96,11 @@ class _Step:
     def finished(self) -> bool:
         """Ended, or given up on (R6.4: abandoned steps count as finished)."""
         return self.finished_at is not None
+
+    @property
+    def settled(self) -> bool:
+        """Nothing more will happen to it: finished, or never completes (R17.4)."""
+        return self.finished or self.never_completed
 
     @property
     def running(self) -> bool:
@@ -113,6 +123,7 @@ class _Step:
             explicitly_canceled=self.explicitly_canceled,
             timed_out=self.timed_out,
             abandoned=self.abandoned,
+            never_completed=self.never_completed,
         )
 
 
@@ -159,9 +170,18 @@ def _scripts_of(job: Job) -> dict[str, Script]:
 class _Simulation:
     """One run of the model; :mod:`._explore` subclasses it to branch."""
 
-    def __init__(self, job: Job) -> None:
+    def __init__(self, job: Job, semantics: Semantics) -> None:
         scripts = _scripts_of(job)
         self.job = job
+        # Rules §17: GitHub's runner as it is, where it differs.
+        self.github = semantics is Semantics.GITHUB_RUNNER
+        self.job_cancelled = False
+        # Cancel steps that stopped a queued target (R17.4), by id.
+        self.dropped: set[str] = set()
+        # R17.8: the instant of the latest publication, and the published
+        # steps and path as they were before it.
+        self.instant = -math.inf
+        self.before_instant: tuple[dict[str, StepView], list[str]] = ({}, [])
         self.steps = {p.id: _Step(p, scripts.get(p.id)) for p in job.plan}
         self.order = list(self.steps.values())
         self.now = 0.0
@@ -304,6 +324,16 @@ class _Simulation:
     def start_code(self, step: _Step) -> None:
         """A step's code starts now; its own timeout is registered (R4.3)."""
         assert step.script is not None and step.plan.step is not None
+        if self.github and step.launch_env is not None and self.now != step.queued_at:
+            # R17.8: steps and path as published before this instant (what
+            # comes first within one instant is a race in the runner), env
+            # as at launch.
+            visible, path = self.visible, self.path
+            if self.instant == self.now:
+                visible, path = self.before_instant
+            step.seen = observation(
+                CaseInsensitiveMapping(visible), step.launch_env, path
+            )
         step.started_at = self.now
         step.code_end = self.now + step.script.duration
         timeout = step.plan.step.timeout_seconds
@@ -363,7 +393,7 @@ class _Simulation:
             return step.finished
         if step.id in self.pending_cancels:
             return False  # timing.rst: a cancel step waits for its decision
-        return all(t.finished for t in self.control_targets(step))
+        return all(t.settled for t in self.control_targets(step))
 
     def leave(self, step: _Step) -> None:
         """The main sequence is done with ``step``."""
@@ -383,7 +413,8 @@ class _Simulation:
             self.condition_raised(step)
         elif not verdict:  # R2.5 / R4.2: skipped, visible at once
             step.outcome = step.conclusion = Result.SKIPPED
-            self.publish(step)
+            if not (self.github and step.plan.background):
+                self.publish(step)  # R17.6: GitHub's runner never publishes it
         elif step.plan.background:
             self.launch(step)
         else:
@@ -423,7 +454,8 @@ class _Simulation:
     def condition_raised(self, step: _Step) -> None:
         """R3.4: FAILED at once, not run or launched, and so is the job."""
         step.outcome = step.conclusion = Result.FAILED  # no continue-on-error
-        self.publish(step)
+        if not (self.github and step.plan.background):
+            self.publish(step)  # R17.6: GitHub's runner never publishes it
         self.merge_job(Result.FAILED)
 
     def snapshot(self, step: _Step) -> None:
@@ -435,9 +467,14 @@ class _Simulation:
     def launch(self, step: _Step) -> None:
         """R4.2: launched now; it runs when a slot is free, in launch order."""
         self.snapshot(step)
+        if self.github:
+            step.launch_env = self.step_env(step)  # R17.8: steps come later
         step.launched = True
         step.queued_at = self.now
         self.launched.append(step)
+        if self.github and self.job_cancelled:
+            step.never_completed = True  # R17.4: created already cancelled
+            return
         self.queue.append(step)
         self.hand_out_slots()
 
@@ -445,6 +482,16 @@ class _Simulation:
 
     def publish(self, step: _Step) -> None:
         """R4.1/R5.2: outputs, env, path (to the front), outcome, conclusion."""
+        if self.now != self.instant:  # R17.8: what was there before this instant
+            self.instant = self.now
+            self.before_instant = (dict(self.visible), list(self.path))
+        if step.never_completed:
+            # R17.4: the runner's flush publishes ``Outcome ?? Result ??
+            # Succeeded``: a success, with nothing written.
+            self.visible[step.id] = StepView(
+                outputs={}, outcome=Result.SUCCEEDED, conclusion=Result.SUCCEEDED
+            )
+            return
         assert step.outcome is not None and step.conclusion is not None
         self.visible[step.id] = StepView(
             outputs=dict(step.outputs), outcome=step.outcome, conclusion=step.conclusion
@@ -456,8 +503,14 @@ class _Simulation:
             self.path.insert(0, entry)
 
     def flush(self, step: _Step, by: _Step | None) -> None:
-        """R5.2, R4.10: publish a background step once, and say who did."""
+        """R5.2, R4.10: publish a background step once, and say who did.
+
+        GitHub's runner publishes it again on every wait (R17.5); the first
+        control step stays its ``completed_by``.
+        """
         if step.completed_by is not None:
+            if self.github:
+                self.publish(step)
             return
         self.publish(step)
         step.completed_by = by.id if by is not None else None
@@ -472,16 +525,24 @@ class _Simulation:
         if step.conclusion is Result.FAILED:
             self.merge_job(Result.FAILED)
 
-    @staticmethod
-    def ignored_by_wait(target: _Step) -> bool:
-        """R4.4: never launched, or CANCELED after a cancel step targeted it."""
-        if not target.launched:
+    def ignored_by_wait(self, target: _Step) -> bool:
+        """R4.4: never launched, or CANCELED after a cancel step targeted it.
+
+        GitHub's runner merges the CANCELED too (R17.3); a step that never
+        completed has no result to merge (R17.4).
+        """
+        if not target.launched or target.never_completed:
             return True
+        if self.github:
+            return False
         return target.explicitly_canceled and target.conclusion is Result.CANCELED
 
     # ---- control steps (R4.4–R4.6) --------------------------------------
 
     def wait_targets(self, step: _Step) -> list[_Step]:
+        """R4.4/R4.6; R17.9: GitHub's runner ignores ids written in another case."""
+        if self.github:
+            return [self.steps[t] for t in targets_matching_case(step.plan)]
         return [self.steps[t] for t in step.plan.targets]
 
     def wait_all_targets(self) -> list[_Step]:
@@ -520,6 +581,11 @@ class _Simulation:
 
     def complete_cancel(self, step: _Step) -> None:
         """R4.6: flush the launched targets; the cancel step SUCCEEDED."""
+        if step.id in self.dropped:
+            # R17.4: awaiting a task cancelled in the queue throws in the
+            # runner's cancel step: CANCELED, and it completes nothing.
+            self.end_control(step, Result.CANCELED)
+            return
         self.end_control(step, Result.SUCCEEDED)
         for target in self.control_targets(step):
             self.flush(target, step)
@@ -527,8 +593,12 @@ class _Simulation:
     def end_control(self, step: _Step, outcome: Result) -> None:
         step.finished_at = self.now
         step.outcome = outcome
-        step.conclusion = self.apply_continue_on_error(step, outcome)
-        self.publish(step)
+        if self.github and step.plan.kind != StepKind.CANCEL:
+            step.conclusion = outcome  # R17.3: continue-on-error is ignored
+        else:
+            step.conclusion = self.apply_continue_on_error(step, outcome)
+        if not step.id.startswith("__"):
+            self.publish(step)  # R17.2: generated ids are never published
 
     # ---- the end of the main steps (R4.7) -------------------------------
 
@@ -537,23 +607,43 @@ class _Simulation:
         if self.final_wait_done:
             return True
         remaining = [s for s in self.launched if s.completed_by is None]
-        if not all(s.finished for s in self.launched):
+        if not all(s.settled for s in self.launched):
             return False
         for step in remaining:
             self.flush(step, None)
-        for step in self.launched:  # R2.4.3, in launch order
-            if self.completed_by_a_wait(step):
-                continue
-            if step.explicitly_canceled and step.conclusion is Result.CANCELED:
-                continue
-            assert step.conclusion is not None
-            self.merge_job(step.conclusion)
+        if self.github:
+            self.merge_every_background_result()
+        else:
+            self.merge_unwaited_results()
         self.final_wait_done = True
         if self.job_timeout is not None:  # timing.rst decision 3 is withdrawn
             if self.job_timeout in self.decisions:
                 self.decisions.remove(self.job_timeout)
             self.job_timeout = None
         return True
+
+    def merge_every_background_result(self) -> None:
+        """R17.7: the runner's safety net merges every background result."""
+        merged: Result | None = None
+        for step in self.launched:
+            if step.never_completed:
+                continue
+            if step.explicitly_canceled and step.conclusion is Result.CANCELED:
+                continue
+            assert step.conclusion is not None
+            merged = merge_results(merged, step.conclusion)
+        if merged is not None and merged is not Result.SUCCEEDED:
+            self.merge_job(merged)
+
+    def merge_unwaited_results(self) -> None:
+        """R2.4.3: what no wait completed, in launch order."""
+        for step in self.launched:
+            if self.completed_by_a_wait(step):
+                continue
+            if step.explicitly_canceled and step.conclusion is Result.CANCELED:
+                continue
+            assert step.conclusion is not None
+            self.merge_job(step.conclusion)
 
     def completed_by_a_wait(self, step: _Step) -> bool:
         if step.completed_by is None:
@@ -592,17 +682,23 @@ class _Simulation:
             assert step is not None
             self.pending_cancels.discard(step.id)
             for target in self.control_targets(step):  # R4.6
+                queued = target in self.queue
                 self.stop(target, "cancel")
+                if queued and target.never_completed:
+                    self.dropped.add(step.id)
 
     def stop(self, step: _Step, reason: str) -> None:
         """R6.3: stop one step; the first reason counts (timing.rst)."""
-        if step.finished or step.stop_reason is not None:
+        if step.settled or step.stop_reason is not None:
             return
         if step.started_at is None:
             if step in self.queue:  # a queued step leaves the queue, ends now
                 self.queue.remove(step)
                 step.stop_reason, step.stopped_at = reason, self.now
-                self.finish(step, self.stopped_outcome(step))
+                if self.github:
+                    step.never_completed = True  # R17.4
+                else:
+                    self.finish(step, self.stopped_outcome(step))
             return
         assert step.script is not None
         step.stop_reason, step.stopped_at = reason, self.now
@@ -621,6 +717,7 @@ class _Simulation:
     def cancel_job(self) -> None:
         """R6.1: the job is CANCELED; stop what must stop."""
         self.result = Result.CANCELED  # set, not merged (R2.4.2)
+        self.job_cancelled = True
         current = self.current
         running_foreground = current is not None and current.plan.kind in _RUN_KINDS
         # The running foreground step's condition again; raising counts as false.
@@ -640,13 +737,17 @@ class _Simulation:
         )
 
 
-def simulate(job: Job) -> JobReport:
+def simulate(
+    job: Job, *, semantics: Semantics | str = Semantics.TRIO_STEPS
+) -> JobReport:
     """Compute the report the engine must produce for a job of scripted steps.
 
     Args:
         job: A job whose run steps are all built by
             :func:`trio_steps.testing.ScriptedStep`, with ``None`` or callable
             conditions.
+        semantics: This project's semantics (the default) or GitHub's
+            runner's (rules §17); its string value is accepted too.
 
     Returns:
         The :class:`~trio_steps.JobReport`, without events or logs: per step
@@ -660,7 +761,8 @@ def simulate(job: Job) -> JobReport:
             an expression string.
         JobNeverEnds: The main sequence would wait forever (a step with
             ``duration=math.inf`` that nothing stops).
+        ValueError: ``semantics`` names no semantics.
     """
     if not isinstance(job, Job):
         raise JobDefinitionError(f"simulate() needs a Job, not {type(job).__name__}")
-    return _Simulation(job).run()
+    return _Simulation(job, coerce_semantics(semantics)).run()

@@ -21,6 +21,7 @@ from .._engine._runner import JobRunner
 from .._errors import JobDefinitionError
 from .._job import Job
 from .._results import JobReport
+from .._semantics import Semantics, coerce_semantics
 from ._invariants import check_invariants, diff_reports
 from ._model import JobNeverEnds, _Decision, _scripts_of, _Simulation, simulate
 
@@ -77,9 +78,9 @@ class _Cutting(_Simulation):
     """
 
     def __init__(
-        self, job: Job, at: float, step: str | None, **options: object
+        self, job: Job, at: float, step: str | None, semantics: Semantics
     ) -> None:
-        super().__init__(job, **options)
+        super().__init__(job, semantics)
         self.cut_at = at
         self.cut_step = step
         self.armed = False
@@ -140,7 +141,9 @@ def _live_at(report: JobReport, id: str, at: float) -> bool:
     return begin <= at <= step.finished_at
 
 
-def cancel_on_engine(job: Job, at: float) -> JobReport:
+def cancel_on_engine(
+    job: Job, at: float, *, semantics: Semantics | str = Semantics.TRIO_STEPS
+) -> JobReport:
     """Run ``job`` on the engine (autojump ``MockClock``), cancelled at ``at``.
 
     :meth:`~trio_steps.JobRunner.cancel` is called by a task that sleeps
@@ -149,13 +152,14 @@ def cancel_on_engine(job: Job, at: float) -> JobReport:
     Args:
         job: The job.
         at: When to cancel it.
+        semantics: The semantics the engine runs it under.
 
     Returns:
         The engine's report.
     """
 
     async def main() -> JobReport:
-        runner = JobRunner(job)
+        runner = JobRunner(job, semantics=semantics)
 
         async def cutter() -> None:
             await trio.sleep_until(at)
@@ -173,7 +177,7 @@ def cancel_on_engine(job: Job, at: float) -> JobReport:
 def sweep_cancellation(
     job: Job,
     *,
-    semantics: object = None,
+    semantics: Semantics | str = Semantics.TRIO_STEPS,
     check: Callable[[Job, JobReport, bool], None] | None = None,
     engine: bool = False,
 ) -> Sweep:
@@ -182,8 +186,9 @@ def sweep_cancellation(
     Args:
         job: A job whose run steps are all
             :func:`~trio_steps.testing.ScriptedStep` steps.
-        semantics: Passed to the reference model; ``None`` for this
-            project's semantics.
+        semantics: The semantics the model (and the engine) follow: this
+            project's (the default) or GitHub's runner (rules §17); the
+            invariants checked are those of that semantics.
         check: Called with ``(job, report, job_cancelled)`` for every cut
             (default: :func:`~trio_steps.testing.check_invariants`).
         engine: Also cancel the job on the engine at each instant halfway
@@ -208,27 +213,27 @@ def sweep_cancellation(
             f"sweep_cancellation() needs a Job, not {type(job).__name__}"
         )
     _scripts_of(job)
-    options: dict[str, object] = {} if semantics is None else {"semantics": semantics}
-    baseline = simulate(job, **options)
+    semantics = coerce_semantics(semantics)
+    baseline = simulate(job, semantics=semantics)
     instants, halves = _instants(baseline)
     run_ids = [p.id for p in job.plan if p.step is not None]
     cuts: list[Cut] = []
 
     def verify(job: Job, report: JobReport, cancelled: bool) -> None:
-        check_invariants(job, report, job_cancelled=cancelled)
+        check_invariants(job, report, job_cancelled=cancelled, semantics=semantics)
 
     checker = verify if check is None else check
     for at in instants:
         targets: list[str | None] = [None]
         targets += [id for id in run_ids if _live_at(baseline, id, at)]
         for target in targets:
-            run = _Cutting(job, at, target, **options)
+            run = _Cutting(job, at, target, semantics)
             report = run.run()
             what = "the job" if target is None else f"step {target!r}"
             try:
                 checker(job, report, run.job_cancelled)
                 if engine and target is None and at in halves:
-                    actual = cancel_on_engine(job, at)
+                    actual = cancel_on_engine(job, at, semantics=semantics)
                     problems = diff_reports(report, actual)
                     if problems:
                         raise AssertionError(
