@@ -9,6 +9,10 @@ the wall time, and the baseline measured in the same run: the time of one
 ``simulate()`` of the same job, and the ratio (how many single runs of the
 model the exploration cost).
 
+Then it times ``sweep_cancellation`` on the same families at 10, 20 and 40
+steps, with the model only and with the engine compared too (the ratio is
+the model-only sweep over one ``simulate()``).
+
 Families (n = number of scripted steps):
 
 * ``chain``: n foreground steps;
@@ -27,7 +31,13 @@ import time
 from collections.abc import Callable
 
 import trio_steps as ts
-from trio_steps.testing import Limit, ScriptedStep, explore, simulate
+from trio_steps.testing import (
+    Limit,
+    ScriptedStep,
+    explore,
+    simulate,
+    sweep_cancellation,
+)
 
 
 def chain(n: int) -> ts.Job:
@@ -124,6 +134,26 @@ def main() -> None:
                 break
             n += 1 if found.seconds > budget / 40 else 2
         print(f"{name}: largest covered within {budget:g} s: {largest} steps")
+    print()
+    print("sweep_cancellation (R18.6): every cut, model only and with the engine")
+    print(
+        f"{'family':<14}{'steps':>6}{'cuts':>7}{'model s':>9}{'engine s':>10}"
+        f"{'simulate':>11}{'ratio':>8}"
+    )
+    for name, make in FAMILIES.items():
+        for n in (10, 20, 40):
+            job = make(n)
+            start = time.perf_counter()
+            sweep = sweep_cancellation(job)
+            model = time.perf_counter() - start
+            start = time.perf_counter()
+            sweep_cancellation(job, engine=True)
+            engine = time.perf_counter() - start
+            one = baseline(job)
+            print(
+                f"{name:<14}{n:>6}{len(sweep.cuts):>7}{model:>9.3f}{engine:>10.3f}"
+                f"{one * 1e3:>9.3f}ms{model / one:>8.0f}"
+            )
 
 
 if __name__ == "__main__":
