@@ -99,9 +99,7 @@ def _declared(id: str) -> str | None:
     return None if id.startswith("__") else id
 
 
-def _run_step(
-    step: StepReport, stops: Mapping[str, tuple[float, str]], post: bool
-) -> Step:
+def _run_step(step: StepReport, stops: Mapping[str, tuple[float, str]]) -> Step:
     outputs = {k: v for k, v in step.outputs.items() if k != OBSERVATION_OUTPUT}
     coe = _coe(step)
     stop = stops.get(step.id)
@@ -168,16 +166,19 @@ def job_from_trace(trace: JobReport | str | os.PathLike[str]) -> Job:
     condition that gives the recorded verdicts (``RecordedCondition``: true
     if it ran, false if it was skipped, false once the job is cancelled if
     the cancellation stopped it), or one that raises if its condition
-    raised. A step that was stopped runs, in the job, until
-    the same stop and then as long as it took to end (``stop_delay``; an
-    abandoned step shields itself forever). Waits and cancel steps get the
-    targets their log names; ``parallel`` groups come back as groups; steps
-    after ``__implicit_wait_all`` are post steps. The job's slots and graces
-    are the recorded ones, and a job that was cancelled gets a job timeout
-    at that instant.
+    raised. A step that was stopped runs, in the job, until the same stop
+    and then as long as it took to end (``stop_delay``; an abandoned step
+    shields itself forever). Waits and cancel steps get the targets their
+    ``step-started`` event names (or, in an older trace, their log);
+    ``parallel`` groups come back as groups; steps after
+    ``__implicit_wait_all`` are post steps. The job's slots and graces are
+    the recorded ones, and a job that was cancelled gets a job timeout at
+    that instant.
 
     Env and path changes are not in a trace and are not replayed; nor are
-    expressions (the recorded conditions' verdicts are).
+    expressions (the recorded conditions' verdicts are). A run under
+    GitHub's runner's semantics says so in its ``job-started`` event
+    (``semantics``); simulate the job under the same.
 
     Args:
         trace: A trace file (``.jsonl`` or ``.json``, read with
@@ -242,14 +243,11 @@ def job_from_trace(trace: JobReport | str | os.PathLike[str]) -> Job:
                 index += 1  # the group's generated wait
             into.append(
                 Parallel(
-                    [
-                        _run_step(m, stops, False).evolve(background=False)
-                        for m in members
-                    ]
+                    [_run_step(m, stops).evolve(background=False) for m in members]
                 )
             )
         elif step.kind == StepKind.RUN:
-            into.append(_run_step(step, stops, in_post))
+            into.append(_run_step(step, stops))
         elif step.kind == StepKind.IMPLICIT_WAIT_ALL:
             in_post = True
         elif step.kind == StepKind.WAIT_ALL:
