@@ -457,6 +457,10 @@ class _Run(_Simulation):
                     tuple(s.env_changes.items()),
                     tuple(s.path_added),
                     s.seen,
+                    # Rules §17 (GitHub's runner): what it keeps per step.
+                    s.never_completed,
+                    None if s.launch_env is None else tuple(s.launch_env.items()),
+                    s.queued_at == now and s.started_at is None,
                 )
             )
         decisions = tuple(
@@ -487,6 +491,26 @@ class _Run(_Simulation):
                 sorted((k, tuple(t.id for t in v)) for k, v in self.targets_of.items())
             ),
             tuple(sorted(self.pending_cancels)),
+            # Rules §17: the cancellation, queued steps dropped by a cancel
+            # step, and what was published before this instant (R17.8).
+            self.job_cancelled,
+            tuple(sorted(self.dropped)),
+            self.instant_view(),
+        )
+
+    def instant_view(self) -> Hashable:
+        """What was published before this instant, if it was taken now."""
+        if self.instant != self.now:
+            return None
+        visible, path = self.before_instant
+        return (
+            tuple(
+                sorted(
+                    (k, v.outcome, v.conclusion, tuple(sorted(v.outputs.items())))
+                    for k, v in visible.items()
+                )
+            ),
+            tuple(path),
         )
 
     # ---- the schedule ----------------------------------------------------
