@@ -459,8 +459,16 @@ class _Run(_Simulation):
                     s.seen,
                     # Rules §17 (GitHub's runner): what it keeps per step.
                     s.never_completed,
-                    None if s.launch_env is None else tuple(s.launch_env.items()),
-                    s.queued_at == now and s.started_at is None,
+                    *(
+                        (
+                            None
+                            if s.launch_env is None
+                            else tuple(s.launch_env.items()),
+                            s.queued_at == now and s.started_at is None,
+                        )
+                        if self.github
+                        else ()
+                    ),
                 )
             )
         decisions = tuple(
@@ -499,8 +507,11 @@ class _Run(_Simulation):
         )
 
     def instant_view(self) -> Hashable:
-        """What was published before this instant, if it was taken now."""
-        if self.instant != self.now:
+        """What was published before this instant, if it was taken now.
+
+        Only GitHub's runner reads it (R17.8).
+        """
+        if not self.github or self.instant != self.now:
             return None
         visible, path = self.before_instant
         return (
