@@ -204,3 +204,35 @@ jobs:
     assert main(["explore", path, "--fail", "f"]) == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines()[2:-1]]
     assert all(row[5] == "failed" and row[6] == "skipped" for row in rows)
+
+
+def test_parallel_groups_wait_all_and_post_conditions(
+    workflow: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = """\
+on: push
+jobs:
+  test:
+    steps:
+      - parallel:
+          - id: p1
+            run: ./one
+          - id: p2
+            run: ./two
+      - id: bg
+        run: ./bg
+        background: true
+      - wait-all:
+      - id: last
+        if: ${{ !cancelled() }}
+        run: echo last
+"""
+    assert main(["explore", str(workflow(text)), "--fail", "p2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    header = out[1].split()
+    assert header[1:3] == ["p1", "p2"] and header[-2:] == ["last", "job"]
+    rows = [dict(zip(header, line.split(), strict=True)) for line in out[2:-1]]
+    # p2 fails whatever the order; the group's wait fails, the job fails,
+    # and `last` (!cancelled()) still runs.
+    assert {r["p2"] for r in rows} == {"failed"}
+    assert {(r["last"], r["job"]) for r in rows} == {("succeeded", "failed")}
