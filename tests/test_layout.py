@@ -41,6 +41,8 @@ MAY_IMPORT: Mapping[str, frozenset[str]] = {
     "_workflow": frozenset({"model", "expressions", "_shell", "_actions", "_engine"}),
     "_trace": frozenset({"model", "expressions"}),
     "testing": frozenset({"model", "expressions"}),
+    # _cli -> testing: ``trio-steps explore`` runs the reference model's
+    # exploration (R18.1) on a workflow job.
     "_cli": frozenset(
         {
             "model",
@@ -50,6 +52,7 @@ MAY_IMPORT: Mapping[str, frozenset[str]] = {
             "_engine",
             "_workflow",
             "_trace",
+            "testing",
         }
     ),
 }
@@ -59,6 +62,12 @@ EXCEPTIONS: Mapping[str, frozenset[str]] = {
     # The invariant checker runs jobs on the real engine to compare them
     # with the reference model.
     "trio_steps.testing._invariants": frozenset({"_engine"}),
+    # The cancellation sweep cancels the job on the real engine too, to
+    # compare it with the model at each cut (R18.6).
+    "trio_steps.testing._sweep": frozenset({"_engine"}),
+    # job_from_trace() reads a trace file with the trace wing's reader
+    # (R18.7); the rest of testing never touches traces.
+    "trio_steps.testing._replay": frozenset({"_trace"}),
 }
 
 #: Type-only imports (``if TYPE_CHECKING:``) that run against the floors:

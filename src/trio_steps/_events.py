@@ -58,7 +58,9 @@ class Event:
         data: Details whose keys depend on the kind: ``step-output`` has
             ``line`` and ``stream``; ``signal-sent`` has ``signal``;
             ``step-finished`` has ``outcome`` and ``conclusion`` (as
-            :class:`~trio_steps.Result` names); ``step-flushed`` has ``by``;
+            :class:`~trio_steps.Result` names); ``step-started`` has
+            ``kind``, and ``targets`` (ids, comma-separated) for ``wait``
+            and ``cancel`` steps; ``step-flushed`` has ``by``;
             ``cancel-requested`` has ``reason``; ``job-finished`` has
             ``result``, and ``abandoned_last`` (a step id) when the last
             thing the job waited for was the task of an abandoned step

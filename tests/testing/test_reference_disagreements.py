@@ -43,7 +43,7 @@ def test_d1_cancel_of_finished_targets_does_not_wait_for_decisions() -> None:
 
 
 def test_d3_each_steps_events_are_deterministic_i10() -> None:
-    """I10 compares each step's events; the interleaving of one instant may vary."""
+    """I10 compares the whole sequence of events (R18.8 orders one instant's)."""
     job = ts.Job([ScriptedStep(0, id="s1", background=True), ScriptedStep(0, id="s2")])
     for _ in range(20):  # Trio shuffles runnable tasks: try a few times
         check_deterministic(job)

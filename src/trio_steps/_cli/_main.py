@@ -99,8 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of ``trio-steps``.
 
     Returns:
-        The parser, with the ``run`` and ``validate`` subcommands (and
-        ``timeline``/``stats`` when the trace tools are installed).
+        The parser, with the ``run``, ``validate`` and ``explore``
+        subcommands (and ``timeline``/``stats`` when the trace tools are
+        installed).
     """
     import argparse
 
@@ -236,9 +237,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _action_arguments(validate)
 
+    from ._explore import register as register_explore
     from ._trace import register
 
     register(commands)
+    register_explore(commands)
     return parser
 
 

@@ -58,7 +58,7 @@ from ._recorder import _FINISHED, _STARTED, Recorder
 from ._records import _Reason, _Record, _State
 from ._semantics import variant_for
 from ._slots import Slots
-from ._timekeeper import Timekeeper, Timer
+from ._timekeeper import Timekeeper, Timer, is_real_clock
 
 if TYPE_CHECKING:
     from ..expressions._errors import Fault
@@ -190,6 +190,10 @@ class JobRunner:
         self._now: Callable[[], float] = recorder.now
         self._shell_state: ShellJob | None = None
         self._action_state: ActionJob | None = None
+        # R18.8: on a clock that is not the real one, code ends wait here
+        # and are handled together, in plan order, by the timekeeper.
+        self._canonical = False
+        self._ended: list[tuple[_Record, str | None, StepRun]] = []
 
     # ------------------------------------------------------------------ API
 
@@ -213,7 +217,9 @@ class JobRunner:
         if self._started:
             raise RuntimeError("a JobRunner runs its job once")
         self._started = True
-        self._now = self._recorder.now = trio.lowlevel.current_clock().current_time
+        clock = trio.lowlevel.current_clock()
+        self._now = self._recorder.now = clock.current_time
+        self._canonical = not is_real_clock(clock)
         if not self._variant.frozen_at_launch:
             self._contexts.clock = self._now  # R17.8
         try:
@@ -503,7 +509,11 @@ class JobRunner:
         r.state = _State.RUNNING
         r.started_at = self._now()
         self._unfinished += 1
-        self._emit(EventKind.STEP_STARTED, r.plan.id, _STARTED[r.plan.kind])
+        data = _STARTED[r.plan.kind]
+        if r.plan.kind in (StepKind.WAIT, StepKind.CANCEL):
+            # R18.7: a trace names the targets, for job_from_trace().
+            data += (("targets", ",".join(r.plan.targets)),)
+        self._emit(EventKind.STEP_STARTED, r.plan.id, data)
 
     def _nursery_start(self, r: _Record) -> None:
         step = r.plan.step
@@ -585,7 +595,20 @@ class JobRunner:
             self._hard_stop()
         finally:
             r.scope = None
+        rare = r.rare
+        if self._canonical and not (rare is not None and rare.abandoned):
+            self._ended.append((r, error, run))
+            if len(self._ended) == 1:
+                self._timekeeper.at(self._now(), self._end_in_order, first=True)
+            return
         self._step_ended(r, error, run)
+
+    def _end_in_order(self) -> None:
+        """R18.8: the code ends of this instant, in plan order."""
+        ended, self._ended = self._ended, []
+        ended.sort(key=lambda item: item[0].plan.index)
+        for r, error, run in ended:
+            self._step_ended(r, error, run)
 
     def _step_ended(self, r: _Record, error: str | None, run: StepRun) -> None:
         """The step's code has really ended (R2.2)."""

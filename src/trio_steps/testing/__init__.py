@@ -11,6 +11,10 @@ from typing import TYPE_CHECKING
 
 from ._compare import SemanticsDifference as SemanticsDifference
 from ._compare import compare_semantics as compare_semantics
+from ._explore import Exploration as Exploration
+from ._explore import Limit as Limit
+from ._explore import explore as explore
+from ._explore import outcome_key as outcome_key
 from ._findings import EngineCrash as EngineCrash
 from ._findings import Finding as Finding
 from ._findings import JobHangs as JobHangs
@@ -25,11 +29,15 @@ from ._model import JobNeverEnds as JobNeverEnds
 from ._model import simulate as simulate
 from ._python import job_listing as job_listing
 from ._python import job_to_python as job_to_python
+from ._replay import job_from_trace as job_from_trace
 from ._scripted import RaisingCondition as RaisingCondition
 from ._scripted import Script as Script
 from ._scripted import ScriptedStep as ScriptedStep
 from ._scripted import Write as Write
 from ._scripted import observation as observation
+from ._sweep import Cut as Cut
+from ._sweep import Sweep as Sweep
+from ._sweep import sweep_cancellation as sweep_cancellation
 
 if TYPE_CHECKING:
     from ._fuzz import FuzzResult as FuzzResult
@@ -43,17 +51,21 @@ if TYPE_CHECKING:
     from ._strategies import scripted_steps as scripted_steps
 
 __all__ = [
+    "Cut",
     "EngineCrash",
     "EngineRun",
+    "Exploration",
     "Finding",
     "FuzzResult",
     "InvalidJob",
     "JobHangs",
     "JobNeverEnds",
+    "Limit",
     "RaisingCondition",
     "Script",
     "ScriptedStep",
     "SemanticsDifference",
+    "Sweep",
     "Write",
     "check_against_model",
     "check_deterministic",
@@ -63,16 +75,20 @@ __all__ = [
     "conditions",
     "diff_reports",
     "durations",
+    "explore",
     "fuzz",
     "invalid_jobs",
+    "job_from_trace",
     "job_listing",
     "job_to_python",
     "jobs",
     "observation",
+    "outcome_key",
     "quarters",
     "run_on_mock_clock",
     "scripted_steps",
     "simulate",
+    "sweep_cancellation",
 ]
 
 _NEED_HYPOTHESIS = frozenset(

@@ -167,8 +167,9 @@ def _scripts_of(job: Job) -> dict[str, Script]:
 # --------------------------------------------------------------------------
 
 
-@final
 class _Simulation:
+    """One run of the model; :mod:`._explore` subclasses it to branch."""
+
     def __init__(self, job: Job, semantics: Semantics) -> None:
         scripts = _scripts_of(job)
         self.job = job
