@@ -402,10 +402,10 @@ class _Run(_Simulation):
     def points_before(self, upcoming: float, fixed: list[float]) -> list[float]:
         """Instants strictly between now and ``upcoming`` worth ending at.
 
-        One in each stretch between the instants ``T - d`` where a timer of
-        delay ``d`` started then would fall due with a fixed instant ``T``:
-        so a timer started by this end may fall due before, or after, each
-        instant fixed now (R18.1).
+        Each instant ``T - d`` where a timer of delay ``d`` started then
+        would fall due with a fixed instant ``T``, and one in each stretch
+        between them: so a timer started by this end may fall due before,
+        with, or after each instant fixed now (R18.1).
         """
         now = self.now
         cuts = sorted(
@@ -415,7 +415,7 @@ class _Run(_Simulation):
             return [_between(now, upcoming)]
         bounds = [now, *cuts, upcoming]
         points = [_between(a, b) for a, b in itertools.pairwise(bounds)]
-        return [p for p in points if now < p < upcoming]
+        return sorted({p for p in [*points, *cuts] if now < p < upcoming})
 
     # ---- what can still change the outcome ------------------------------
 
