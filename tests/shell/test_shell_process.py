@@ -600,6 +600,53 @@ async def test_trapped_sigint_exits_cleanly_only_sigint_r6_3(
     assert result.run.exit_code == 0
 
 
+@pytest.mark.parametrize(
+    ("script", "expected", "stdout"),
+    [
+        # SIGINT at its default in the step: a trap can catch it.
+        (
+            "trap 'echo caught; exit 0' INT\necho ready\n"
+            "while true; do sleep 0.05; done",
+            ["SIGINT"],
+            ["ready", "caught"],
+        ),
+        # SIGTERM at its default: the step ends at the second rung, no SIGKILL.
+        ("trap '' INT\necho ready\nwhile true; do sleep 0.05; done", [], ["ready"]),
+    ],
+    ids=["sigint", "sigterm"],
+)
+async def test_a_runner_started_with_the_ladder_ignored_still_stops_steps_r6_3(
+    shell: ShellRunner, script: str, expected: list[str], stdout: list[str]
+) -> None:
+    """``nohup``, or ``&`` in a script, starts the runner with SIGINT (and
+    here SIGTERM) ignored; ``exec`` passes that on unless the step is given
+    them back at their default, and then every stop waits out its graces."""
+    before = {n: signal.getsignal(n) for n in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for number in before:
+            signal.signal(number, signal.SIG_IGN)
+        result = await shell(
+            script, cancel_after=0.3, interrupt_grace=0.5, terminate_grace=5
+        )
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+    assert isinstance(result.error, trio.Cancelled)
+    signals = result.sink.signals()
+    if expected:
+        # A ``sleep`` forked at that instant may be killed as a leftover.
+        assert signals in (expected, [*expected, "SIGKILL"])
+    else:
+        assert signals[:2] == ["SIGINT", "SIGTERM"]
+        kinds = [kind for kind, _, _ in result.sink.events]
+        assert "grace-expired" in kinds
+        assert ("grace-expired", "terminate") not in [
+            (kind, what) for kind, what, _ in result.sink.events
+        ]
+    assert result.sink.stream("stdout") == stdout
+    assert result.elapsed < 3
+
+
 async def test_ignoring_sigint_and_sigterm_is_killed_after_both_graces_r6_3(
     shell: ShellRunner,
 ) -> None:

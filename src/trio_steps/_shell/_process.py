@@ -182,6 +182,9 @@ class _Child:
                     cwd=cwd,
                     env=env,
                     start_new_session=True,
+                    # Rare (see _LADDER_SIGNALS), and it costs a fork
+                    # instead of a vfork: only when needed.
+                    preexec_fn=(_restore_ladder_signals if _ladder_ignored() else None),
                 )
                 self.pid = self.popen.pid
         except BaseException:
@@ -308,13 +311,38 @@ def _inheritable_fds() -> list[int]:
     return found
 
 
-#: Signals Python ignores that a child must get back at their default, as
-#: ``Popen(restore_signals=True)`` does.
-_DEFAULT_SIGNALS: Final = tuple(
-    getattr(signal, name)
-    for name in ("SIGPIPE", "SIGXFZ", "SIGXFSZ")
-    if hasattr(signal, name)
+#: The signals of the stop ladder (R6.3). A process started with one of them
+#: ignored (``nohup``, or ``&`` in a script, which ignores SIGINT) would pass
+#: that on to every step through ``exec``: a step could not even ``trap`` it,
+#: and each stop would wait out the grace. Steps get them back at their
+#: default.
+_LADDER_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
+
+#: Signals a child gets back at their default: those Python ignores, as
+#: ``Popen(restore_signals=True)`` does, and the ladder's.
+_DEFAULT_SIGNALS: Final = (
+    *(
+        getattr(signal, name)
+        for name in ("SIGPIPE", "SIGXFZ", "SIGXFSZ")
+        if hasattr(signal, name)
+    ),
+    *_LADDER_SIGNALS,
 )
+
+
+def _ladder_ignored() -> bool:
+    """Whether a child started by ``fork`` and ``exec`` would find a ladder
+    signal ignored: this process ignores it, or Python does not know."""
+    return any(
+        signal.getsignal(number) in (signal.SIG_IGN, None) for number in _LADDER_SIGNALS
+    )
+
+
+def _restore_ladder_signals() -> None:  # pragma: no cover - in the child
+    """Between ``fork`` and ``exec``: the ladder's signals at their default."""
+    for number in _LADDER_SIGNALS:
+        signal.signal(number, signal.SIG_DFL)
+
 
 #: Whether a step is first watched by its own task with a private epoll
 #: instance (:meth:`_Execution._watch`); else pump tasks do it from the start.
