@@ -1338,6 +1338,50 @@ def signal_sigkill_report(sb: Sandbox) -> None:
     )
 
 
+#: Starts what follows it with SIGINT, SIGTERM and SIGHUP ignored, as
+#: ``nohup cmd &`` in a script does (its ``&`` ignores SIGINT).
+IGNORING: Final = (
+    sys.executable,
+    "-c",
+    "import os, signal, sys\n"
+    "for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):\n"
+    "    signal.signal(s, signal.SIG_IGN)\n"
+    "os.execvp(sys.argv[1], sys.argv[1:])",
+)
+
+
+def ladder_when_started_ignoring(sb: Sandbox) -> None:
+    """A runner started with the ladder's signals ignored (``nohup … &``)
+    still stops its steps with them: a step's ``trap … INT`` runs at once
+    instead of the job waiting out the graces (rules R6.3). The command
+    handles these signals itself while a job runs, so its steps start with
+    them at their default; the library's own reset, for programs that do
+    not, is tested in ``tests/shell/test_shell_process.py``."""
+    ready, trapped = sb.out / "ready", sb.out / "trapped"
+    wf = sb.workflow(
+        f"""
+- id: bg
+  background: true
+  run: |
+    {RECORD}
+    trap 'echo yes > "{trapped}"; exit 0' INT
+    touch "{ready}"
+    while true; do sleep 0.05; done
+- run: until [ -e "{ready}" ]; do sleep 0.02; done
+- cancel: bg
+"""
+    )
+    run = sb.run(
+        ["run", str(wf), "--interrupt-grace", "20", "--terminate-grace", "20"],
+        prefix=IGNORING,
+        timeout=30,
+    )
+    exits(run, EXIT_OK)
+    check(trapped.exists(), f"the step's INT trap never ran: {run.describe()}")
+    check(run.elapsed < 10, f"the stop waited out a grace: {run.elapsed:.1f} s")
+    nothing_left(sb)
+
+
 def daemons_at_job_end(sb: Sandbox) -> None:
     """Item 17: setsid, double-fork and nohup daemons end with the job."""
     wf = sb.workflow(
@@ -1577,6 +1621,7 @@ ATTACKS: Final[tuple[Callable[[Sandbox], None], ...]] = (
     signal_sigquit,
     signal_sigint,
     signal_sigkill_report,
+    ladder_when_started_ignoring,
     daemons_at_job_end,
     daemons_after_sigterm,
     no_import_on_cancel,
